@@ -1,0 +1,104 @@
+//! The one error type of dbrepo. Each variant is one gRPC status class of
+//! shared/DOMAIN.md; the single conversion to `tonic::Status` lives in
+//! `crate::api::status`.
+
+use std::fmt;
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A boxed cause kept for logs; never shown to clients.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong in a request, by what the client should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request field breaks a rule; nothing was written. `field` is the proto field name.
+    #[error("{field}: {reason}")]
+    InvalidArgument {
+        /// The offending request field, as named in the .proto file.
+        field: &'static str,
+        /// What is wrong with it, for a human.
+        reason: String,
+    },
+    /// The addressed entity does not exist.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// What kind of entity was looked up.
+        entity: Entity,
+        /// The id that was not found.
+        id: String,
+    },
+    /// A uniqueness rule would be broken (team name, email within a team).
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The request is well-formed but the current state forbids it
+    /// (inactive assignee, assignee outside the team, schema too old).
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// The caller's etag is not the member's current one; nothing changed.
+    #[error("{0}")]
+    Aborted(String),
+    /// The database cannot be reached; retrying later may succeed.
+    #[error("database unavailable")]
+    Unavailable(#[source] Cause),
+    /// An unexpected failure (a bug, or a database answer we do not understand).
+    #[error("internal error")]
+    Internal(#[source] Cause),
+}
+
+impl Error {
+    /// A NOT_FOUND error for `entity` with `id`.
+    pub fn not_found(entity: Entity, id: impl fmt::Display) -> Self {
+        Self::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// The error of an update or delete whose etag is stale.
+    pub fn stale_etag() -> Self {
+        Self::Aborted("etag does not match the member's current etag".into())
+    }
+}
+
+/// The kinds of entity a request can address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A team (schema `manager`).
+    Team,
+    /// A member of a team (schema `manager`).
+    Member,
+    /// A task of a team (schema `app`).
+    Task,
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Team => "team",
+            Self::Member => "member",
+            Self::Task => "task",
+        })
+    }
+}
+
+/// Why a value is not acceptable, before we know which request field held it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation(pub String);
+
+impl Violation {
+    /// Attaches the proto field name, making the client-facing error.
+    pub fn on(self, field: &'static str) -> Error {
+        Error::InvalidArgument {
+            field,
+            reason: self.0,
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,295 @@
+//! Field types valid by construction. Each `parse` enforces one rule of
+//! shared/DOMAIN.md ("Validation and errors"); the store traits accept only
+//! these types, so a request that fails validation cannot reach a write.
+//!
+//! Lengths count Unicode scalar values; "white space" is Unicode White_Space
+//! (`char::is_whitespace`).
+
+use std::fmt;
+
+use uuid::Uuid;
+
+use super::error::Violation;
+
+/// Declares a text newtype whose `parse` checks a character-count range.
+macro_rules! bounded_text {
+    ($(#[$doc:meta])* $name:ident, min = $min:expr, max = $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Smallest accepted length in characters.
+            pub const MIN_CHARS: usize = $min;
+            /// Largest accepted length in characters.
+            pub const MAX_CHARS: usize = $max;
+
+            /// Accepts `value` as written when its length is in range and,
+            /// for a required value, it is not only white space.
+            pub fn parse(value: String) -> Result<Self, Violation> {
+                check_length(&value, Self::MIN_CHARS, Self::MAX_CHARS)?;
+                Ok(Self(value))
+            }
+
+            /// The validated text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The validated text, by value.
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+    };
+}
+
+fn check_length(value: &str, min: usize, max: usize) -> Result<(), Violation> {
+    if min > 0 && value.trim().is_empty() {
+        return Err(Violation("is required and must not be blank".into()));
+    }
+    let chars = value.chars().count();
+    if chars < min || chars > max {
+        return Err(Violation(format!(
+            "must be {min} to {max} characters long, got {chars}"
+        )));
+    }
+    Ok(())
+}
+
+bounded_text!(
+    /// A team's name (v1 `name`, v2 `display_name`): 1–200 characters.
+    TeamName, min = 1, max = 200
+);
+bounded_text!(
+    /// A team's description: at most 10,000 characters.
+    Description, min = 0, max = 10_000
+);
+bounded_text!(
+    /// A v2 given name: 1–100 characters, stored exactly as written.
+    GivenName, min = 1, max = 100
+);
+bounded_text!(
+    /// A v2 family name: at most 100 characters, stored exactly as written.
+    FamilyName, min = 0, max = 100
+);
+bounded_text!(
+    /// A task's title: 1–200 characters.
+    Title, min = 1, max = 200
+);
+bounded_text!(
+    /// A task's notes: at most 10,000 characters.
+    Notes, min = 0, max = 10_000
+);
+
+/// A v1 full name: trimmed of white space at both ends, then 1–200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FullName(String);
+
+impl FullName {
+    /// Largest accepted length in characters, after trimming.
+    pub const MAX_CHARS: usize = 200;
+
+    /// Trims `value` at both ends and checks the length of what remains.
+    pub fn parse(value: &str) -> Result<Self, Violation> {
+        let trimmed = value.trim();
+        check_length(trimmed, 1, Self::MAX_CHARS)?;
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The trimmed name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address: exactly one `@`, something before it, a dot after it
+/// that is neither first nor last in the domain, at most 254 characters.
+/// Stored as written; compared case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Largest accepted length in characters.
+    pub const MAX_CHARS: usize = 254;
+
+    /// Checks the shape described on the type.
+    pub fn parse(value: String) -> Result<Self, Violation> {
+        check_length(&value, 1, Self::MAX_CHARS)?;
+        let mut parts = value.split('@');
+        let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(local), Some(domain), None) => (local, domain),
+            _ => return Err(Violation("must contain exactly one '@'".into())),
+        };
+        let dotted = domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.');
+        if local.is_empty() || !dotted || value.chars().any(char::is_whitespace) {
+            return Err(Violation(
+                "must look like name@example.org (one '@', a dot after it, no white space)".into(),
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    /// The address as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Declares a UUID id newtype.
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered id (UUIDv7: new rows land at the end of the primary-key index).
+            pub fn generate() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            /// Parses a UUID string; empty or malformed is a violation.
+            pub fn parse(value: &str) -> Result<Self, Violation> {
+                if value.is_empty() {
+                    return Err(Violation("is required".into()));
+                }
+                Uuid::try_parse(value)
+                    .map(Self)
+                    .map_err(|_| Violation("must be a UUID".into()))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// The id of a team.
+    TeamId
+);
+uuid_id!(
+    /// The id of a member.
+    MemberId
+);
+uuid_id!(
+    /// The id of a task.
+    TaskId
+);
+
+/// How many items a list returns at most: 1–100; 0 in a request means 50.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSize(u32);
+
+impl PageSize {
+    /// What a request of 0 gets.
+    pub const DEFAULT: u32 = 50;
+    /// The largest page a request may ask for.
+    pub const MAX: u32 = 100;
+
+    /// Maps 0 to the default and rejects negative sizes and sizes over the maximum.
+    pub fn parse(requested: i32) -> Result<Self, Violation> {
+        match u32::try_from(requested) {
+            Ok(0) => Ok(Self(Self::DEFAULT)),
+            Ok(n) if n <= Self::MAX => Ok(Self(n)),
+            _ => Err(Violation(format!(
+                "must be 0 (meaning {}) to {}, got {requested}",
+                Self::DEFAULT,
+                Self::MAX
+            ))),
+        }
+    }
+
+    /// The size as a number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// How many items a v1 list skips; never negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Offset(u32);
+
+impl Offset {
+    /// Rejects negative offsets.
+    pub fn parse(requested: i32) -> Result<Self, Violation> {
+        u32::try_from(requested)
+            .map(Self)
+            .map_err(|_| Violation(format!("must not be negative, got {requested}")))
+    }
+
+    /// The offset as a number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_name_is_trimmed_with_unicode_white_space_and_keeps_inner_space() {
+        let name = FullName::parse("\u{3000} Ada  Lovelace\t\u{a0}").unwrap();
+        assert_eq!(name.as_str(), "Ada  Lovelace");
+    }
+
+    #[test]
+    fn blank_required_text_is_rejected() {
+        assert!(FullName::parse(" \u{2003}\n").is_err());
+        assert!(TeamName::parse("   ".into()).is_err());
+        assert!(GivenName::parse(String::new()).is_err());
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        assert!(GivenName::parse("é".repeat(100)).is_ok());
+        assert!(GivenName::parse("é".repeat(101)).is_err());
+        assert!(FamilyName::parse(String::new()).is_ok());
+        assert!(TeamName::parse("x".repeat(201)).is_err());
+        assert!(FullName::parse(&format!("  {}  ", "y".repeat(200))).is_ok());
+    }
+
+    #[test]
+    fn email_shapes() {
+        let cases = [
+            ("ada@example.org", true, "plain"),
+            ("Ada.L@Sub.Example.org", true, "mixed case and dots"),
+            ("ada@example", false, "no dot after @"),
+            ("ada.example.org", false, "no @"),
+            ("a@b@example.org", false, "two @"),
+            ("@example.org", false, "nothing before @"),
+            ("ada@.org", false, "dot first in domain"),
+            ("ada@example.", false, "dot last in domain"),
+            ("ada lovelace@example.org", false, "white space"),
+        ];
+        for (email, ok, why) in cases {
+            assert_eq!(Email::parse(email.into()).is_ok(), ok, "{why}: {email}");
+        }
+        let long = format!("{}@example.org", "a".repeat(254 - 12));
+        assert_eq!(long.chars().count(), 254);
+        assert!(Email::parse(long.clone()).is_ok());
+        assert!(Email::parse(format!("a{long}")).is_err());
+    }
+
+    #[test]
+    fn page_size_defaults_and_bounds() {
+        assert_eq!(PageSize::parse(0).unwrap().get(), 50);
+        assert_eq!(PageSize::parse(100).unwrap().get(), 100);
+        assert!(PageSize::parse(101).is_err());
+        assert!(PageSize::parse(-1).is_err());
+        assert!(Offset::parse(-5).is_err());
+    }
+
+    #[test]
+    fn ids_must_be_uuids() {
+        assert!(TeamId::parse("").is_err());
+        assert!(TeamId::parse("not-a-uuid").is_err());
+        let id = TeamId::generate();
+        assert_eq!(TeamId::parse(&id.to_string()).unwrap(), id);
+    }
+}
