@@ -8,8 +8,12 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use crate::core::error::Result;
-use crate::core::fields::{Description, Email, MemberId, TeamId, TeamName};
-use crate::core::mapping::{Etag, MemberStatus, NameWrite, Precondition, StatusWrite, StoredNames};
+use crate::core::fields::{
+    Description, Email, FamilyName, FullName, GivenName, MemberId, TeamId, TeamName,
+};
+use crate::core::mapping::{
+    Etag, MemberStatus, NameWrite, Precondition, StatusWrite, StoredNames, join_names,
+};
 use crate::core::page::{CreatedCursor, NameCursor, Page, PageRequest};
 
 /// A stored team.
@@ -75,15 +79,55 @@ pub struct NewMember {
     pub status: MemberStatus,
 }
 
-/// Changes to a member; `None` leaves a field as it is.
+/// Changes to a member; `None` leaves a field as it is. v1 sets `full_name`,
+/// v2 sets `given_name` and/or `family_name`; a patch never mixes the two.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MemberPatch {
-    /// New names.
-    pub names: Option<NameWrite>,
+    /// v1: a new full name (re-derives v2's names only when it differs).
+    pub full_name: Option<FullName>,
+    /// v2: a new given name (the family name stays unless also given).
+    pub given_name: Option<GivenName>,
+    /// v2: a new family name (the given name stays unless also given).
+    pub family_name: Option<FamilyName>,
     /// New email.
     pub email: Option<Email>,
     /// New status.
     pub status: Option<StatusWrite>,
+}
+
+impl MemberPatch {
+    /// The member after this patch, except `update_time`, which the store
+    /// sets. Every store computes updates with this one function, on the
+    /// current row read under a row lock, so no store can apply the
+    /// cross-version rules differently.
+    pub fn apply(&self, current: &Member) -> Member {
+        let mut next = current.clone();
+        if let Some(full) = &self.full_name {
+            next.names = NameWrite::FullName(full.clone()).apply(&current.names);
+        } else if self.given_name.is_some() || self.family_name.is_some() {
+            let (given, family) = current.names.v2_view();
+            let given = self
+                .given_name
+                .as_ref()
+                .map_or(given, |g| g.as_str().to_owned());
+            let family = self
+                .family_name
+                .as_ref()
+                .map_or(family, |f| f.as_str().to_owned());
+            next.names = StoredNames {
+                full_name: join_names(&given, &family),
+                given_name: Some(given),
+                family_name: Some(family),
+            };
+        }
+        if let Some(email) = &self.email {
+            next.email = email.as_str().to_owned();
+        }
+        if let Some(status) = self.status {
+            next.status = status.apply(current.status);
+        }
+        next
+    }
 }
 
 /// Which members a list returns.
@@ -145,4 +189,73 @@ pub trait ManagerStore: Send + Sync + 'static {
         id: MemberId,
         precondition: Precondition,
     ) -> impl Future<Output = Result<()>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn member(names: NameWrite, status: MemberStatus) -> Member {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        Member {
+            id: MemberId::generate(),
+            team_id: TeamId::generate(),
+            names: names.for_new_member(),
+            email: "ada@example.org".into(),
+            status,
+            create_time: now,
+            update_time: now,
+        }
+    }
+
+    fn v1_written(full: &str) -> Member {
+        member(
+            NameWrite::FullName(FullName::parse(full).unwrap()),
+            MemberStatus::Active,
+        )
+    }
+
+    #[test]
+    fn v2_given_name_alone_keeps_the_derived_family_name() {
+        let current = v1_written("Mary Ann Smith");
+        let patch = MemberPatch {
+            given_name: Some(GivenName::parse("Marianne".into()).unwrap()),
+            ..MemberPatch::default()
+        };
+        let next = patch.apply(&current);
+        assert_eq!(
+            next.names.v2_view(),
+            ("Marianne".into(), "Ann Smith".into())
+        );
+        assert_eq!(next.names.full_name, "Marianne Ann Smith");
+    }
+
+    #[test]
+    fn v2_family_name_alone_keeps_the_given_name() {
+        let current = v1_written("Madonna");
+        let patch = MemberPatch {
+            family_name: Some(FamilyName::parse("Ciccone".into()).unwrap()),
+            ..MemberPatch::default()
+        };
+        assert_eq!(patch.apply(&current).names.full_name, "Madonna Ciccone");
+    }
+
+    #[test]
+    fn empty_patch_changes_nothing_but_the_store_set_fields() {
+        let current = v1_written("Ada Lovelace");
+        assert_eq!(MemberPatch::default().apply(&current), current);
+    }
+
+    #[test]
+    fn v1_archived_false_keeps_suspended_through_a_patch() {
+        let mut current = v1_written("Ada Lovelace");
+        current.status = MemberStatus::Suspended;
+        let patch = MemberPatch {
+            status: Some(StatusWrite::V1Archived(false)),
+            ..MemberPatch::default()
+        };
+        assert_eq!(patch.apply(&current).status, MemberStatus::Suspended);
+    }
 }
