@@ -21,6 +21,7 @@
 //! `docs/versioning.md`.
 
 pub mod core;
+pub mod io;
 
 /// Code generated from the `.proto` files by `build.rs`.
 pub mod proto {

@@ -1,0 +1,309 @@
+//! `TaskStore` on PostgreSQL: the `app` schema (tasks), which refers to
+//! `manager` teams and members.
+//!
+//! Contract: implements `core::sql::app::TaskStore` exactly as the shared
+//! contract suite states it, one statement per call. An assignee is checked
+//! and locked (`FOR SHARE`) in the same statement that writes the task, so a
+//! member cannot be archived between the check and the write. Must not
+//! import tonic, prost or `api`.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::unexpected;
+use crate::core::fields::{MemberId, TaskId, TeamId};
+use crate::core::page::{Page, PageStart};
+use crate::core::sql::app::{NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore};
+use crate::core::{Entity, Error, Result};
+
+/// The PostgreSQL store of tasks.
+#[derive(Debug, Clone)]
+pub struct PgTaskStore {
+    pool: PgPool,
+}
+
+impl PgTaskStore {
+    /// A store over `pool`, which should be connected as the DML-only login.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+/// An `app.tasks` row.
+struct TaskRow {
+    id: Uuid,
+    team_id: Uuid,
+    title: String,
+    notes: String,
+    state: String,
+    assignee_id: Option<Uuid>,
+    due_at: Option<OffsetDateTime>,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<TaskRow> for Task {
+    type Error = Error;
+
+    fn try_from(row: TaskRow) -> Result<Self> {
+        let state = TaskState::from_stored(&row.state)
+            .ok_or_else(|| Error::Internal(format!("unknown task state {:?}", row.state).into()))?;
+        Ok(Task {
+            id: TaskId(row.id),
+            team_id: TeamId(row.team_id),
+            title: row.title,
+            notes: row.notes,
+            state,
+            assignee_id: row.assignee_id.map(MemberId),
+            due_time: row.due_at,
+            create_time: row.created_at,
+            update_time: row.updated_at,
+        })
+    }
+}
+
+fn assignee_refused() -> Error {
+    Error::FailedPrecondition("assignee_id must be an active member of the task's team".into())
+}
+
+/// Turns the outcome columns of a write into the task or the error.
+fn written(found: bool, assignee_ok: bool, row: Option<TaskRow>, missing: Error) -> Result<Task> {
+    match (found, assignee_ok, row) {
+        (false, _, _) => Err(missing),
+        (true, false, _) => Err(assignee_refused()),
+        (true, true, Some(row)) => row.try_into(),
+        (true, true, None) => Err(Error::Internal("task write returned no row".into())),
+    }
+}
+
+impl TaskStore for PgTaskStore {
+    async fn create_task(&self, task: NewTask) -> Result<Task> {
+        let r = sqlx::query!(
+            r#"WITH team AS (SELECT id FROM manager.teams WHERE id = $2),
+                    assignee AS (
+                      SELECT m.id FROM manager.members m
+                      WHERE m.id = $5 AND m.team_id = $2
+                        AND coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
+                            = 'active'
+                      FOR SHARE),
+                    ok AS (SELECT $5::uuid IS NULL OR EXISTS (SELECT 1 FROM assignee) AS ok),
+                    ins AS (
+                      INSERT INTO app.tasks (id, team_id, title, notes, state, assignee_id, due_at)
+                      SELECT $1, team.id, $3, $4, 'todo', $5, $6 FROM team, ok WHERE ok.ok
+                      RETURNING *)
+               SELECT EXISTS (SELECT 1 FROM team) AS "found!", (SELECT ok FROM ok) AS "assignee_ok!",
+                      ins.id AS "id?", ins.team_id AS "team_id?", ins.title AS "title?",
+                      ins.notes AS "notes?", ins.state AS "state?", ins.assignee_id,
+                      ins.due_at, ins.created_at AS "created_at?", ins.updated_at AS "updated_at?"
+               FROM (SELECT 1) AS one LEFT JOIN ins ON true"#,
+            TaskId::generate().0,
+            task.team_id.0,
+            task.title.as_str(),
+            task.notes.as_str(),
+            task.assignee_id.map(|m| m.0),
+            task.due_time,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        let row = task_row(
+            r.id,
+            r.team_id,
+            r.title,
+            r.notes,
+            r.state,
+            r.assignee_id,
+            r.due_at,
+            r.created_at,
+            r.updated_at,
+        );
+        written(
+            r.found,
+            r.assignee_ok,
+            row,
+            Error::not_found(Entity::Team, task.team_id),
+        )
+    }
+
+    async fn get_task(&self, id: TaskId) -> Result<Task> {
+        sqlx::query_as!(
+            TaskRow,
+            r#"SELECT id, team_id, title, notes, state, assignee_id, due_at, created_at, updated_at
+               FROM app.tasks WHERE id = $1"#,
+            id.0,
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .ok_or_else(|| Error::not_found(Entity::Task, id))?
+        .try_into()
+    }
+
+    async fn list_tasks(&self, query: TaskQuery) -> Result<Page<Task>> {
+        list_tasks(&self.pool, query).await
+    }
+
+    async fn update_task(&self, id: TaskId, patch: TaskPatch) -> Result<Task> {
+        let (set_assignee, assignee) = split_option(patch.assignee_id);
+        let (set_due, due) = split_option(patch.due_time);
+        // updated_at strictly increases, as for members, so clients can
+        // order observations of a task by it.
+        let r = sqlx::query!(
+            r#"WITH target AS (SELECT id, team_id FROM app.tasks WHERE id = $1 FOR UPDATE),
+                    assignee AS (
+                      SELECT m.id FROM manager.members m JOIN target ON m.team_id = target.team_id
+                      WHERE m.id = $6
+                        AND coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
+                            = 'active'
+                      FOR SHARE OF m),
+                    ok AS (SELECT NOT $5 OR $6::uuid IS NULL OR EXISTS (SELECT 1 FROM assignee) AS ok),
+                    upd AS (
+                      UPDATE app.tasks t
+                      SET title = coalesce($2, t.title), notes = coalesce($3, t.notes),
+                          state = coalesce($4, t.state),
+                          assignee_id = CASE WHEN $5 THEN $6 ELSE t.assignee_id END,
+                          due_at = CASE WHEN $7 THEN $8 ELSE t.due_at END,
+                          updated_at = greatest(clock_timestamp(), t.updated_at + interval '1 microsecond')
+                      FROM target, ok WHERE t.id = target.id AND ok.ok
+                      RETURNING t.*)
+               SELECT EXISTS (SELECT 1 FROM target) AS "found!", (SELECT ok FROM ok) AS "assignee_ok!",
+                      upd.id AS "id?", upd.team_id AS "team_id?", upd.title AS "title?",
+                      upd.notes AS "notes?", upd.state AS "state?", upd.assignee_id,
+                      upd.due_at, upd.created_at AS "created_at?", upd.updated_at AS "updated_at?"
+               FROM (SELECT 1) AS one LEFT JOIN upd ON true"#,
+            id.0,
+            patch.title.as_ref().map(|t| t.as_str()),
+            patch.notes.as_ref().map(|n| n.as_str()),
+            patch.state.map(TaskState::as_stored),
+            set_assignee,
+            assignee.map(|m| m.0),
+            set_due,
+            due,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        let row = task_row(
+            r.id,
+            r.team_id,
+            r.title,
+            r.notes,
+            r.state,
+            r.assignee_id,
+            r.due_at,
+            r.created_at,
+            r.updated_at,
+        );
+        written(
+            r.found,
+            r.assignee_ok,
+            row,
+            Error::not_found(Entity::Task, id),
+        )
+    }
+
+    async fn delete_task(&self, id: TaskId) -> Result<()> {
+        let result = sqlx::query!("DELETE FROM app.tasks WHERE id = $1", id.0)
+            .execute(&self.pool)
+            .await
+            .map_err(unexpected)?;
+        if result.rows_affected() == 0 {
+            return Err(Error::not_found(Entity::Task, id));
+        }
+        Ok(())
+    }
+}
+
+/// `Some(value)` → (true, value): "set this field, possibly to nothing".
+fn split_option<T>(change: Option<Option<T>>) -> (bool, Option<T>) {
+    match change {
+        Some(value) => (true, value),
+        None => (false, None),
+    }
+}
+
+/// A task row from the nullable columns of an outer join, when present.
+#[allow(clippy::too_many_arguments)]
+fn task_row(
+    id: Option<Uuid>,
+    team_id: Option<Uuid>,
+    title: Option<String>,
+    notes: Option<String>,
+    state: Option<String>,
+    assignee_id: Option<Uuid>,
+    due_at: Option<OffsetDateTime>,
+    created_at: Option<OffsetDateTime>,
+    updated_at: Option<OffsetDateTime>,
+) -> Option<TaskRow> {
+    Some(TaskRow {
+        id: id?,
+        team_id: team_id?,
+        title: title?,
+        notes: notes?,
+        state: state?,
+        assignee_id,
+        due_at,
+        created_at: created_at?,
+        updated_at: updated_at?,
+    })
+}
+
+async fn list_tasks(pool: &PgPool, query: TaskQuery) -> Result<Page<Task>> {
+    let fetch = i64::from(query.page.size.get()) + 1;
+    let (after_time, after_id, offset) = match &query.page.start {
+        PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
+        PageStart::First => (None, None, 0),
+        PageStart::After(cursor) => (Some(cursor.create_time), Some(cursor.id.0), 0),
+    };
+    let (filter_assignee, assignee) = split_option(query.assignee_id);
+    let rows = sqlx::query!(
+        r#"SELECT t.id AS "team_found!", k.id AS "id?", k.team_id AS "team_id?", k.title AS "title?",
+                  k.notes AS "notes?", k.state AS "state?", k.assignee_id, k.due_at,
+                  k.created_at AS "created_at?", k.updated_at AS "updated_at?"
+           FROM manager.teams t
+           LEFT JOIN LATERAL (
+             SELECT * FROM app.tasks k
+             WHERE k.team_id = t.id
+               AND (NOT $2 OR k.assignee_id IS NOT DISTINCT FROM $3)
+               AND ($4::text IS NULL OR k.state = $4)
+               AND ($5::timestamptz IS NULL OR (k.created_at, k.id) > ($5, $6::uuid))
+             ORDER BY k.created_at, k.id
+             LIMIT $7 OFFSET $8
+           ) k ON true
+           WHERE t.id = $1
+           ORDER BY k.created_at, k.id"#,
+        query.team_id.0,
+        filter_assignee,
+        assignee.map(|m| m.0),
+        query.state.map(TaskState::as_stored),
+        after_time,
+        after_id,
+        fetch,
+        offset,
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(unexpected)?;
+    if rows.is_empty() {
+        return Err(Error::not_found(Entity::Team, query.team_id));
+    }
+    let tasks = rows
+        .into_iter()
+        .filter_map(|r| {
+            task_row(
+                r.id,
+                r.team_id,
+                r.title,
+                r.notes,
+                r.state,
+                r.assignee_id,
+                r.due_at,
+                r.created_at,
+                r.updated_at,
+            )
+        })
+        .map(Task::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(tasks, query.page.size))
+}

@@ -1,0 +1,381 @@
+//! `ManagerStore` on PostgreSQL: the `manager` schema (teams, members).
+//!
+//! Contract: implements `core::sql::manager::ManagerStore` exactly as the
+//! shared contract suite states it. Reads derive the v2 view of rows that a
+//! v1-only writer left without v2 columns (`StoredNames`, `from_stored`);
+//! member updates lock the row, compute the next state with
+//! `MemberPatch::apply` and write all columns, so the cross-version rules are
+//! Rust's, not re-implemented in SQL. Must not import tonic, prost or `api`.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{unexpected, violated_constraint};
+use crate::core::fields::{MemberId, TeamId};
+use crate::core::mapping::{MemberStatus, Precondition, StoredNames};
+use crate::core::page::{Page, PageRequest, PageStart};
+use crate::core::sql::manager::{
+    ManagerStore, Member, MemberPatch, MemberQuery, NewMember, NewTeam, Team, TeamCursor,
+};
+use crate::core::{Entity, Error, Result};
+
+/// The PostgreSQL store of teams and members.
+#[derive(Debug, Clone)]
+pub struct PgManagerStore {
+    pool: PgPool,
+}
+
+impl PgManagerStore {
+    /// A store over `pool`, which should be connected as the DML-only login.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+/// A `manager.members` row as selected everywhere in this file.
+struct MemberRow {
+    id: Uuid,
+    team_id: Uuid,
+    full_name: String,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    email: String,
+    status: Option<String>,
+    archived: bool,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<MemberRow> for Member {
+    type Error = Error;
+
+    fn try_from(row: MemberRow) -> Result<Self> {
+        let status =
+            MemberStatus::from_stored(row.status.as_deref(), row.archived).ok_or_else(|| {
+                Error::Internal(format!("unknown member status {:?}", row.status).into())
+            })?;
+        Ok(Member {
+            id: MemberId(row.id),
+            team_id: TeamId(row.team_id),
+            names: StoredNames {
+                full_name: row.full_name,
+                given_name: row.given_name,
+                family_name: row.family_name,
+            },
+            email: row.email,
+            status,
+            create_time: row.created_at,
+            update_time: row.updated_at,
+        })
+    }
+}
+
+/// A `manager.teams` row.
+struct TeamRow {
+    id: Uuid,
+    name: String,
+    description: String,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl From<TeamRow> for Team {
+    fn from(row: TeamRow) -> Self {
+        Team {
+            id: TeamId(row.id),
+            name: row.name,
+            description: row.description,
+            create_time: row.created_at,
+            update_time: row.updated_at,
+        }
+    }
+}
+
+/// Maps a failed write by the constraint it broke; `team_id` names the team
+/// a foreign-key violation could not find.
+fn write_error(err: sqlx::Error, team_id: Option<TeamId>) -> Error {
+    match (violated_constraint(&err), team_id) {
+        (Some("teams_name_key"), _) => {
+            Error::AlreadyExists("a team with this name already exists".into())
+        }
+        (Some("members_team_email_key"), _) => {
+            Error::AlreadyExists("a member with this email already exists in the team".into())
+        }
+        (Some("members_team_id_fkey"), Some(team_id)) => Error::not_found(Entity::Team, team_id),
+        _ => unexpected(err),
+    }
+}
+
+impl ManagerStore for PgManagerStore {
+    async fn create_team(&self, team: NewTeam) -> Result<Team> {
+        let row = sqlx::query_as!(
+            TeamRow,
+            r#"INSERT INTO manager.teams (id, name, description)
+               VALUES ($1, $2, $3)
+               RETURNING id, name, description, created_at, updated_at"#,
+            TeamId::generate().0,
+            team.name.as_str(),
+            team.description.as_str(),
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|err| write_error(err, None))?;
+        Ok(row.into())
+    }
+
+    async fn get_team(&self, id: TeamId) -> Result<Team> {
+        sqlx::query_as!(
+            TeamRow,
+            r#"SELECT id, name, description, created_at, updated_at
+               FROM manager.teams WHERE id = $1"#,
+            id.0,
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .map(Team::from)
+        .ok_or_else(|| Error::not_found(Entity::Team, id))
+    }
+
+    async fn list_teams(&self, page: PageRequest<TeamCursor>) -> Result<Page<Team>> {
+        let fetch = i64::from(page.size.get()) + 1;
+        let (after, offset) = match &page.start {
+            PageStart::Offset(offset) => (None, i64::from(offset.get())),
+            PageStart::First => (None, 0),
+            PageStart::After(cursor) => (Some(cursor.name.as_str()), 0),
+        };
+        // lower(name) is unique (teams_name_key), so it alone orders teams
+        // totally, and that index serves both the order and the keyset seek.
+        let rows = sqlx::query_as!(
+            TeamRow,
+            r#"SELECT id, name, description, created_at, updated_at
+               FROM manager.teams
+               WHERE $1::text IS NULL OR lower(name) COLLATE "C" > lower($1) COLLATE "C"
+               ORDER BY lower(name) COLLATE "C"
+               LIMIT $2 OFFSET $3"#,
+            after,
+            fetch,
+            offset,
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        let teams = rows.into_iter().map(Team::from).collect();
+        Ok(Page::from_overfetch(teams, page.size))
+    }
+
+    async fn create_member(&self, member: NewMember) -> Result<Member> {
+        let names = member.names.for_new_member();
+        let row = sqlx::query_as!(
+            MemberRow,
+            r#"INSERT INTO manager.members
+                 (id, team_id, full_name, given_name, family_name, email, status, archived)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               RETURNING id, team_id, full_name, given_name, family_name, email, status,
+                         archived, created_at, updated_at"#,
+            MemberId::generate().0,
+            member.team_id.0,
+            names.full_name,
+            names.given_name,
+            names.family_name,
+            member.email.as_str(),
+            member.status.as_stored(),
+            member.status.is_archived(),
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|err| write_error(err, Some(member.team_id)))?;
+        row.try_into()
+    }
+
+    async fn get_member(&self, id: MemberId) -> Result<Member> {
+        sqlx::query_as!(
+            MemberRow,
+            r#"SELECT id, team_id, full_name, given_name, family_name, email, status,
+                      archived, created_at, updated_at
+               FROM manager.members WHERE id = $1"#,
+            id.0,
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unexpected)?
+        .ok_or_else(|| Error::not_found(Entity::Member, id))?
+        .try_into()
+    }
+
+    async fn list_members(&self, query: MemberQuery) -> Result<Page<Member>> {
+        list_members(&self.pool, query).await
+    }
+
+    async fn update_member(
+        &self,
+        id: MemberId,
+        patch: MemberPatch,
+        precondition: Precondition,
+    ) -> Result<Member> {
+        update_member(&self.pool, id, patch, precondition).await
+    }
+
+    async fn delete_member(&self, id: MemberId, precondition: Precondition) -> Result<()> {
+        let (conditional, expected) = expected_update_time(&precondition);
+        // One statement: the CTE tells an unknown id (NOT_FOUND) from a stale
+        // etag (ABORTED). A concurrent update makes the DELETE re-check the
+        // etag against the newer row, so a stale etag never deletes.
+        let outcome = sqlx::query!(
+            r#"WITH target AS (SELECT id FROM manager.members WHERE id = $1),
+                    deleted AS (
+                      DELETE FROM manager.members m USING target
+                      WHERE m.id = target.id AND (NOT $2 OR m.updated_at = $3)
+                      RETURNING m.id)
+               SELECT EXISTS (SELECT 1 FROM target) AS "found!",
+                      EXISTS (SELECT 1 FROM deleted) AS "deleted!""#,
+            id.0,
+            conditional,
+            expected,
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unexpected)?;
+        match (outcome.found, outcome.deleted) {
+            (false, _) => Err(Error::not_found(Entity::Member, id)),
+            (true, false) => Err(Error::stale_etag()),
+            (true, true) => Ok(()),
+        }
+    }
+}
+
+/// Whether a precondition applies, and the update time it requires. A
+/// client etag this service never produced requires a time no row has.
+fn expected_update_time(precondition: &Precondition) -> (bool, Option<OffsetDateTime>) {
+    match precondition {
+        Precondition::None => (false, None),
+        Precondition::Etag(etag) => (true, etag.update_time()),
+    }
+}
+
+async fn list_members(pool: &PgPool, query: MemberQuery) -> Result<Page<Member>> {
+    let fetch = i64::from(query.page.size.get()) + 1;
+    let (after_time, after_id, offset) = match &query.page.start {
+        PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
+        PageStart::First => (None, None, 0),
+        PageStart::After(cursor) => (Some(cursor.create_time), Some(cursor.id.0), 0),
+    };
+    let statuses: Vec<String> = query
+        .statuses
+        .iter()
+        .map(|s| s.as_stored().to_owned())
+        .collect();
+    // The team row is joined so an unknown team (no row at all) is told
+    // apart from an empty team (one row of NULL members) in one round trip.
+    let rows = sqlx::query!(
+        r#"SELECT m.id AS "id?", m.team_id AS "team_id?", m.full_name AS "full_name?",
+                  m.given_name, m.family_name, m.email AS "email?", m.status,
+                  m.archived AS "archived?", m.created_at AS "created_at?",
+                  m.updated_at AS "updated_at?"
+           FROM manager.teams t
+           LEFT JOIN LATERAL (
+             SELECT * FROM manager.members m
+             WHERE m.team_id = t.id
+               AND (cardinality($2::text[]) = 0
+                    OR coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
+                       = ANY ($2))
+               AND ($3::timestamptz IS NULL OR (m.created_at, m.id) > ($3, $4::uuid))
+             ORDER BY m.created_at, m.id
+             LIMIT $5 OFFSET $6
+           ) m ON true
+           WHERE t.id = $1
+           ORDER BY m.created_at, m.id"#,
+        query.team_id.0,
+        &statuses,
+        after_time,
+        after_id,
+        fetch,
+        offset,
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(unexpected)?;
+    if rows.is_empty() {
+        return Err(Error::not_found(Entity::Team, query.team_id));
+    }
+    let mut members = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (Some(id), Some(team_id), Some(full_name), Some(email), Some(archived)) =
+            (row.id, row.team_id, row.full_name, row.email, row.archived)
+        else {
+            continue; // the team has no member on this page
+        };
+        let (Some(created_at), Some(updated_at)) = (row.created_at, row.updated_at) else {
+            continue;
+        };
+        members.push(Member::try_from(MemberRow {
+            id,
+            team_id,
+            full_name,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            email,
+            status: row.status,
+            archived,
+            created_at,
+            updated_at,
+        })?);
+    }
+    Ok(Page::from_overfetch(members, query.page.size))
+}
+
+/// Locks the row, checks existence then the etag, applies the patch with
+/// core's rules and writes every column back, in one short transaction.
+/// This is the one RPC with more than one statement: v2 may change one name
+/// part, and the other part of a never-backfilled row exists only as a
+/// derivation in Rust.
+async fn update_member(
+    pool: &PgPool,
+    id: MemberId,
+    patch: MemberPatch,
+    precondition: Precondition,
+) -> Result<Member> {
+    let mut tx = pool.begin().await.map_err(unexpected)?;
+    let current: Member = sqlx::query_as!(
+        MemberRow,
+        r#"SELECT id, team_id, full_name, given_name, family_name, email, status,
+                  archived, created_at, updated_at
+           FROM manager.members WHERE id = $1 FOR UPDATE"#,
+        id.0,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(unexpected)?
+    .ok_or_else(|| Error::not_found(Entity::Member, id))?
+    .try_into()?;
+    if let Precondition::Etag(etag) = &precondition
+        && !etag.matches(current.update_time)
+    {
+        return Err(Error::stale_etag());
+    }
+    let next = patch.apply(&current);
+    // updated_at is set by the members_v2_sync trigger: strictly later than
+    // before, whichever release writes, so the etag always changes.
+    let row = sqlx::query_as!(
+        MemberRow,
+        r#"UPDATE manager.members
+           SET full_name = $2, given_name = $3, family_name = $4, email = $5,
+               status = $6, archived = $7
+           WHERE id = $1
+           RETURNING id, team_id, full_name, given_name, family_name, email, status,
+                     archived, created_at, updated_at"#,
+        id.0,
+        next.names.full_name,
+        next.names.given_name,
+        next.names.family_name,
+        next.email,
+        next.status.as_stored(),
+        next.status.is_archived(),
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|err| write_error(err, None))?;
+    tx.commit().await.map_err(unexpected)?;
+    row.try_into()
+}
