@@ -20,8 +20,10 @@
 //! expand migration in `migrations/`, and a row in the rollback matrix. See
 //! `docs/versioning.md`.
 
+pub mod config;
 pub mod core;
 pub mod io;
+pub mod telemetry;
 
 /// Code generated from the `.proto` files by `build.rs`.
 pub mod proto {

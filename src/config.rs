@@ -1,0 +1,122 @@
+//! The service's configuration: one typed struct, every field settable by a
+//! flag and an environment variable, with a default wherever one is sane.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Parser, ValueEnum};
+
+/// dbrepo: one PostgreSQL database behind the gRPC APIs dbrepo.app.v1,
+/// dbrepo.manager.v1 and dbrepo.manager.v2, served together on one port.
+#[derive(Debug, Clone, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Config {
+    /// PostgreSQL URL of the service's login (DML rights only). When unset,
+    /// a throwaway PostgreSQL is started, migrated and used (development).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Address to serve gRPC on.
+    #[arg(long, env = "DBREPO_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    /// Most database connections the service holds.
+    #[arg(long, env = "DBREPO_POOL_SIZE", default_value_t = 10)]
+    pub pool_size: u32,
+
+    /// How long to wait for a database connection, in seconds.
+    #[arg(long, env = "DBREPO_CONNECT_TIMEOUT_SECS", default_value_t = 5)]
+    pub connect_timeout_secs: u64,
+
+    /// Longest a single SQL statement may run, in milliseconds (0: no limit).
+    #[arg(long, env = "DBREPO_STATEMENT_TIMEOUT_MS", default_value_t = 5_000)]
+    pub statement_timeout_ms: u64,
+
+    /// How long in-flight calls may run after SIGTERM or Ctrl-C, in seconds.
+    #[arg(long, env = "DBREPO_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
+    pub shutdown_grace_secs: u64,
+
+    /// Log format: pretty for a terminal, json for log collectors, auto picks
+    /// pretty when standard output is a terminal.
+    #[arg(long, env = "DBREPO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `dbrepo=debug,sqlx=warn`.
+    #[arg(long, env = "DBREPO_LOG", default_value = "info")]
+    pub log: String,
+
+    /// With no DATABASE_URL: keep the throwaway database's data directory on
+    /// exit (it is printed at startup) instead of deleting it.
+    #[arg(long, env = "DBREPO_KEEP_DATA", default_value_t = false)]
+    pub keep_data: bool,
+
+    /// With no DATABASE_URL: where to put the throwaway database (default: a
+    /// new temporary directory).
+    #[arg(long, env = "DBREPO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Pretty on a terminal, JSON otherwise.
+    Auto,
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Config {
+    /// How long to wait for a database connection.
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout_secs)
+    }
+
+    /// How long in-flight calls may run after a shutdown signal.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+}
+
+/// `url` with any password replaced by `***`, for logs.
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_serve_on_loopback_with_the_dev_database() {
+        let config = Config::try_parse_from(["dbrepo"]).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:50051".parse().unwrap());
+        assert_eq!(config.pool_size, 10);
+        assert_eq!(config.log_format, LogFormat::Auto);
+    }
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        let cases = [
+            (
+                "postgres://svc:s3cret@db:5432/app",
+                "postgres://svc:***@db:5432/app",
+            ),
+            ("postgres://svc:p@ss@db/app", "postgres://svc:***@db/app"),
+            ("postgres://svc@db/app", "postgres://svc@db/app"),
+            ("postgres:///app?host=/run", "postgres:///app?host=/run"),
+        ];
+        for (url, masked) in cases {
+            assert_eq!(mask_password(url), masked);
+        }
+    }
+}
