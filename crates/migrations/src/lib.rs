@@ -19,13 +19,14 @@
 mod connect;
 mod error;
 mod gate;
+mod lock;
 mod runner;
 mod status;
 
 pub use connect::{ConnectSettings, connect, connect_options, mask_url};
 pub use error::Error;
 pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};
-pub use runner::{AppliedStep, down_to, up};
+pub use runner::{AppliedStep, down_to, up, up_to};
 pub use status::{AppliedVersion, KnownVersion, Status, status};
 
 use sqlx::migrate::{Migration, Migrator};

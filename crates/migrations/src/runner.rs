@@ -1,10 +1,10 @@
 //! Applying and reverting steps under sqlx's per-database advisory lock.
 //!
 //! Steps run one by one through sqlx's [`Migrate`] implementation (so the
-//! bookkeeping in `_sqlx_migrations` is exactly sqlx's), but the lock is
-//! taken once around the whole run: a concurrent runner waits, then finds
-//! nothing left to do. sqlx does not release the lock when a step fails,
-//! so after any failure the connection is closed, which releases it.
+//! bookkeeping in `_sqlx_migrations` is exactly sqlx's), but the lock (see
+//! [`crate::lock`]) is taken once around the whole run: a concurrent runner
+//! waits, then finds nothing left to do. A failure can leave the lock held
+//! by the session, so after any failure the connection is closed.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +13,7 @@ use sqlx::migrate::{AppliedMigration, Migrate};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::Postgres;
 
+use crate::lock;
 use crate::{Error, Result, down_migration, known_versions, migration_file, up_migrations};
 
 /// sqlx's bookkeeping table, in the owner's search path (`public`).
@@ -35,16 +36,18 @@ pub struct AppliedStep {
 /// failed. Newer steps unknown to this build are tolerated only when
 /// nothing of this build is pending (a rolled-back release starting up).
 pub async fn up(pool: &PgPool) -> Result<Vec<AppliedStep>> {
+    up_to(pool, i64::MAX).await
+}
+
+/// Like [`up`], but applies only the pending steps up to and including
+/// `target_version` (to build a partially migrated database).
+pub async fn up_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedStep>> {
     let mut conn = acquire(pool).await?;
     let outcome = async {
-        conn.lock()
-            .await
-            .map_err(migrate_db("taking the migration lock"))?;
-        let steps = apply_pending(&mut conn).await?;
+        lock::acquire(&mut conn).await?;
+        let steps = apply_pending(&mut conn, target_version).await?;
         ensure_indexes_valid(&mut conn).await?;
-        conn.unlock()
-            .await
-            .map_err(migrate_db("releasing the migration lock"))?;
+        lock::release(&mut conn).await?;
         Ok(steps)
     }
     .await;
@@ -65,25 +68,24 @@ pub async fn down_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedSt
     }
     let mut conn = acquire(pool).await?;
     let outcome = async {
-        conn.lock()
-            .await
-            .map_err(migrate_db("taking the migration lock"))?;
+        lock::acquire(&mut conn).await?;
         let steps = revert_newer(&mut conn, target_version).await?;
-        conn.unlock()
-            .await
-            .map_err(migrate_db("releasing the migration lock"))?;
+        lock::release(&mut conn).await?;
         Ok(steps)
     }
     .await;
     close_on_error(conn, outcome).await
 }
 
-async fn apply_pending(conn: &mut PoolConnection<Postgres>) -> Result<Vec<AppliedStep>> {
+async fn apply_pending(
+    conn: &mut PoolConnection<Postgres>,
+    target: i64,
+) -> Result<Vec<AppliedStep>> {
     let applied = checked_applied(conn).await?;
     let applied_versions: Vec<i64> = applied.iter().map(|m| m.version).collect();
     let unknown = unknown_versions(&applied_versions);
     let pending: Vec<_> = up_migrations()
-        .filter(|m| !applied_versions.contains(&m.version))
+        .filter(|m| m.version <= target && !applied_versions.contains(&m.version))
         .collect();
     if !unknown.is_empty() {
         if !pending.is_empty() {
