@@ -223,3 +223,63 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// A normalised description of the schema: schemas, relations and their
+/// privileges (a NULL ACL spelled out as the owner's default, which it
+/// means), columns, constraints, indexes, triggers, functions and
+/// default privileges, each line sorted.
+pub async fn snapshot(pool: &PgPool) -> Vec<String> {
+    const OURS: &str = "n.nspname IN ('manager', 'app') \
+        OR (n.nspname = 'public' AND c.relname = '_sqlx_migrations')";
+    let queries = [
+        "SELECT format('schema %s owner %s acl %s', n.nspname, n.nspowner::regrole, \
+         coalesce(n.nspacl, acldefault('n', n.nspowner))) \
+         FROM pg_namespace n WHERE n.nspname IN ('manager', 'app', 'public')"
+            .to_owned(),
+        format!(
+            "SELECT format('relation %s.%s kind %s acl %s', n.nspname, c.relname, c.relkind, \
+             coalesce(c.relacl, acldefault('r', c.relowner))) \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {OURS}"
+        ),
+        format!(
+            "SELECT format('column %s.%s %s %s %s not null %s default %s', n.nspname, c.relname, a.attnum, \
+             a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind = 'r' AND ({OURS})"
+        ),
+        format!(
+            "SELECT format('constraint %s.%s %s %s valid %s', n.nspname, c.relname, k.conname, \
+             pg_get_constraintdef(k.oid), k.convalidated) FROM pg_constraint k \
+             JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {OURS}"
+        ),
+        format!(
+            "SELECT format('index %s valid %s', pg_get_indexdef(i.indexrelid), i.indisvalid) FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {OURS}"
+        ),
+        format!(
+            "SELECT format('trigger %s enabled %s', pg_get_triggerdef(t.oid), t.tgenabled) FROM pg_trigger t \
+             JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT t.tgisinternal AND ({OURS})"
+        ),
+        "SELECT format('function %s acl %s', pg_get_functiondef(p.oid), \
+         coalesce(p.proacl, acldefault('f', p.proowner))) FROM pg_proc p \
+         JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('manager', 'app')"
+            .to_owned(),
+        "SELECT format('default acl %s %s %s %s', d.defaclrole::regrole, d.defaclnamespace::regnamespace, \
+         d.defaclobjtype, d.defaclacl) FROM pg_default_acl d"
+            .to_owned(),
+    ];
+    let mut lines = Vec::new();
+    for sql in queries {
+        let rows: Vec<String> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let mut rows = rows;
+        rows.sort();
+        lines.extend(rows);
+    }
+    lines
+}
