@@ -20,6 +20,7 @@
 //! stop_with_process`]): an exit hook stops it on a normal exit, and a
 //! watchdog process stops it when the process dies in any other way.
 
+mod binaries;
 mod docker;
 mod exit_guard;
 mod local;

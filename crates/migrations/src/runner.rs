@@ -220,10 +220,10 @@ async fn acquire(pool: &PgPool) -> Result<PoolConnection<Postgres>> {
 /// Closes the connection after a failure: that ends the session and so
 /// releases the advisory lock sqlx may still hold on it.
 async fn close_on_error<T>(conn: PoolConnection<Postgres>, outcome: Result<T>) -> Result<T> {
-    if outcome.is_err() {
-        if let Err(error) = conn.close().await {
-            tracing::warn!(%error, "could not close the migration connection after a failure");
-        }
+    if outcome.is_err()
+        && let Err(error) = conn.close().await
+    {
+        tracing::warn!(%error, "could not close the migration connection after a failure");
     }
     outcome
 }

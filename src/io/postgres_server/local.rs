@@ -16,6 +16,7 @@ use std::process::{Command, Stdio};
 use nix::unistd::{Gid, Uid, User};
 use tempfile::TempDir;
 
+use super::binaries;
 use super::exit_guard::ExitGuard;
 use super::{SUPERUSER, ServerError, StartOptions, StopMode};
 
@@ -70,7 +71,8 @@ pub(super) struct LocalServer {
 impl LocalServer {
     /// Initialises a cluster in a new temporary directory and starts it.
     pub(super) fn start(options: &StartOptions, password: &str) -> Result<Self, StartFailure> {
-        let bin_dir = find_bin_dir(options.bin_dir.as_deref()).map_err(StartFailure::NoBinaries)?;
+        let bin_dir =
+            binaries::find_bin_dir(options.bin_dir.as_deref()).map_err(StartFailure::NoBinaries)?;
         let owner = server_owner()?;
         let dir = tempfile::Builder::new()
             .prefix("dbrepo-postgres-")
@@ -297,47 +299,6 @@ fn server_owner() -> Result<Option<(Uid, Gid)>, ServerError> {
                     .into(),
         }),
     }
-}
-
-/// `pg_config --bindir`, then `/usr/lib/postgresql/<version>/bin`, newest first.
-fn find_bin_dir(explicit: Option<&Path>) -> Result<PathBuf, String> {
-    if let Some(dir) = explicit {
-        return has_server(dir)
-            .then(|| dir.to_owned())
-            .ok_or(format!("no server binaries in {}", dir.display()));
-    }
-    let mut candidates = Vec::new();
-    if let Ok(out) = Command::new("pg_config")
-        .arg("--bindir")
-        .stdin(Stdio::null())
-        .output()
-    {
-        if out.status.success() {
-            candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
-        }
-    }
-    let mut versioned: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|entry| {
-            Some((
-                entry.file_name().to_str()?.parse().ok()?,
-                entry.path().join("bin"),
-            ))
-        })
-        .collect();
-    versioned.sort_by(|a, b| b.0.cmp(&a.0));
-    candidates.extend(versioned.into_iter().map(|(_, dir)| dir));
-    candidates.into_iter().find(|dir| has_server(dir)).ok_or_else(|| {
-        "no initdb, pg_ctl and postgres found via `pg_config --bindir` or in /usr/lib/postgresql/*/bin".into()
-    })
-}
-
-fn has_server(dir: &Path) -> bool {
-    ["initdb", "pg_ctl", "postgres"]
-        .iter()
-        .all(|p| dir.join(p).is_file())
 }
 
 fn free_port() -> Result<u16, ServerError> {
