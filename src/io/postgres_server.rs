@@ -16,9 +16,10 @@
 //! TCP logins use SCRAM passwords; the superuser `postgres` gets a random
 //! password. The server stops on [`PostgresServer::stop`] or on drop. Tests
 //! keep the server in a process-wide static whose `Drop` never runs, so by
-//! default the server is also tied to the process (see [`StartOptions::
-//! stop_with_process`]): an exit hook stops it on a normal exit, and a
-//! watchdog process stops it when the process dies in any other way.
+//! default the server is also tied to the process (see
+//! [`StartOptions::stop_with_process`]): an exit hook stops it on a normal
+//! exit, and a watchdog process stops it when the process dies in any
+//! other way.
 
 mod binaries;
 mod docker;
@@ -217,6 +218,14 @@ impl PostgresServer {
     pub fn bin_dir(&self) -> Option<&Path> {
         match &self.inner {
             Inner::Local(server) => Some(server.bin_dir()),
+            _ => None,
+        }
+    }
+
+    /// The data directory of a local server (`None` for Docker).
+    pub fn data_dir(&self) -> Option<&Path> {
+        match &self.inner {
+            Inner::Local(server) => Some(server.data_dir()),
             _ => None,
         }
     }

@@ -141,6 +141,35 @@ async fn an_edited_applied_migration_makes_up_and_down_refuse() {
 }
 
 #[tokio::test]
+async fn steps_of_a_newer_release_block_down_but_not_a_current_up() {
+    let db = TestDatabase::new().await;
+    let owner = db.owner_pool().await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (5, 'from the future', true, '\\x00', 0)",
+    )
+    .execute(&owner)
+    .await
+    .unwrap();
+
+    assert!(
+        up(&owner)
+            .await
+            .expect("nothing of this build is pending")
+            .is_empty()
+    );
+    let error = down_to(&owner, 3).await.expect_err("cannot revert 5");
+    assert!(
+        matches!(error, Error::UnknownApplied { ref versions } if versions == &[5]),
+        "{error}"
+    );
+    let check = check_schema(&read_applied(db.pool()).await.unwrap(), 4);
+    assert!(check.is_compatible(), "{check}");
+    assert_eq!(check.unknown_newer, vec![5]);
+    owner.close().await;
+}
+
+#[tokio::test]
 async fn the_service_login_reads_the_schema_gate_of_a_partial_migration() {
     let db = TestDatabase::migrated_to(2).await;
 

@@ -8,8 +8,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::{Error, Result};
 
@@ -49,17 +49,27 @@ pub fn connect_options(url: &str, settings: &ConnectSettings) -> Result<PgConnec
 
 /// Opens a small pool for the migrator (one connection runs the steps and
 /// holds the advisory lock; a second one is spare for status queries).
+/// One connection is opened first so that a refused login or an unreachable
+/// server is reported as such, not as a pool timeout.
 pub async fn connect(url: &str, settings: &ConnectSettings) -> Result<PgPool> {
     let options = connect_options(url, settings)?;
-    PgPoolOptions::new()
+    let failed = |source| Error::Connect {
+        url: mask_url(url),
+        source,
+    };
+    let probe = tokio::time::timeout(
+        settings.connect_timeout,
+        PgConnection::connect_with(&options),
+    )
+    .await
+    .map_err(|_| failed(sqlx::Error::PoolTimedOut))?
+    .map_err(failed)?;
+    let pool = PgPoolOptions::new()
         .max_connections(2)
         .acquire_timeout(settings.connect_timeout)
-        .connect_with(options)
-        .await
-        .map_err(|source| Error::Connect {
-            url: mask_url(url),
-            source,
-        })
+        .connect_lazy_with(options);
+    drop(probe);
+    Ok(pool)
 }
 
 /// Returns `url` with any password replaced by `***`, both in the user-info

@@ -96,6 +96,10 @@ impl LocalServer {
         self.port
     }
 
+    pub(super) fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
     pub(super) fn bin_dir(&self) -> &Path {
         &self.bin_dir
     }
