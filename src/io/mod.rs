@@ -1,5 +1,7 @@
-//! Input/output: the PostgreSQL implementations of the core store traits.
+//! Input/output: the PostgreSQL implementations of the core store traits, and
+//! the throwaway PostgreSQL server that tests and the dev default start.
 //!
 //! Knows core and sqlx; never the wire (tonic, prost, generated code).
 
 pub mod db;
+pub mod postgres_server;

@@ -1,0 +1,100 @@
+//! The migration lock: sqlx's per-database advisory lock, taken politely.
+//!
+//! sqlx waits in `SELECT pg_advisory_lock(..)`, a statement that holds a
+//! snapshot for as long as it waits. `CREATE INDEX CONCURRENTLY` (0004)
+//! waits for every transaction with an older snapshot to end, so a second
+//! runner blocked in that statement and the first runner building the
+//! index would wait for each other until the deadlock detector kills one.
+//! Polling `pg_try_advisory_lock` holds no snapshot between attempts.
+//! The lock id is sqlx's, so sqlx-cli and this crate exclude each other.
+
+use std::time::{Duration, Instant};
+
+use sqlx::PgConnection;
+
+use crate::{Error, Result};
+
+const POLL: Duration = Duration::from_millis(100);
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// Waits until this session holds the migration lock of its database.
+pub(crate) async fn acquire(conn: &mut PgConnection) -> Result<()> {
+    let id = lock_id(conn).await?;
+    let started = Instant::now();
+    let mut reported = Duration::ZERO;
+    loop {
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(Error::db("taking the migration lock"))?;
+        if taken {
+            return Ok(());
+        }
+        if started.elapsed() >= reported + REPORT_EVERY {
+            reported = started.elapsed();
+            tracing::info!(
+                waited_s = reported.as_secs(),
+                "waiting for another migrator to finish"
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Releases the lock taken by [`acquire`].
+pub(crate) async fn release(conn: &mut PgConnection) -> Result<()> {
+    let id = lock_id(conn).await?;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::db("releasing the migration lock"))?;
+    Ok(())
+}
+
+async fn lock_id(conn: &mut PgConnection) -> Result<i64> {
+    let database: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(Error::db("reading the database name"))?;
+    Ok(sqlx_lock_id(&database))
+}
+
+/// sqlx's lock id: CRC-32 (ISO-HDLC) of the database name times a constant.
+fn sqlx_lock_id(database: &str) -> i64 {
+    0x3d32ad9e * i64::from(crc32(database.as_bytes()))
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn lock_id_is_sqlx_formula() {
+        assert_eq!(
+            sqlx_lock_id("postgres"),
+            0x3d32ad9e * i64::from(crc32(b"postgres"))
+        );
+    }
+}
