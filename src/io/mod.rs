@@ -4,4 +4,6 @@
 //! Knows core and sqlx; never the wire (tonic, prost, generated code).
 
 pub mod db;
+pub mod dev_database;
 pub mod postgres_server;
+pub mod schema_gate;
