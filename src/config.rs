@@ -1,7 +1,7 @@
 //! The service's configuration: one typed struct, every field settable by a
 //! flag and an environment variable, with a default wherever one is sane.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use clap::{Parser, ValueEnum};
 
@@ -48,11 +48,6 @@ pub struct Config {
     /// exit (it is printed at startup) instead of deleting it.
     #[arg(long, env = "DBREPO_KEEP_DATA", default_value_t = false)]
     pub keep_data: bool,
-
-    /// With no DATABASE_URL: where to put the throwaway database (default: a
-    /// new temporary directory).
-    #[arg(long, env = "DBREPO_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
 }
 
 /// How log lines are written.
