@@ -1,15 +1,15 @@
-//! Member updates and deletes: the cross-version name and status rules,
-//! email uniqueness, and optimistic concurrency through etags.
+//! Member updates: the cross-version name and status rules and email
+//! uniqueness, all-or-nothing.
 
-use dbrepo::core::fields::{Email, FamilyName, FullName, GivenName, MemberId};
+use dbrepo::core::Error;
+use dbrepo::core::fields::{Email, FamilyName, FullName, GivenName};
 use dbrepo::core::mapping::MemberStatus::{Active, Archived, Suspended};
-use dbrepo::core::mapping::{Etag, Precondition, StatusWrite};
+use dbrepo::core::mapping::{Precondition, StatusWrite};
 use dbrepo::core::sql::app::TaskStore;
-use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch, NewMember};
-use dbrepo::core::{Entity, Error};
+use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch};
 
 use super::Stores;
-use super::support::{assert_err, member, new_member, team, unique_email, v1, v2};
+use super::support::{assert_err, member, team, unique_email, v1, v2};
 
 /// A v1 patch that writes `full` as the full name.
 fn full_name(full: &str) -> MemberPatch {
@@ -29,8 +29,15 @@ fn email_patch(email: Email) -> MemberPatch {
 
 /// Applies `patch` unconditionally and returns the member after it.
 async fn update<M: ManagerStore>(manager: &M, member: &Member, patch: MemberPatch) -> Member {
-    let updated = manager.update_member(member.id, patch, Precondition::None).await.unwrap();
-    assert_eq!(manager.get_member(member.id).await.unwrap(), updated, "reads see the update");
+    let updated = manager
+        .update_member(member.id, patch, Precondition::None)
+        .await
+        .unwrap();
+    assert_eq!(
+        manager.get_member(member.id).await.unwrap(),
+        updated,
+        "reads see the update"
+    );
     updated
 }
 
@@ -41,21 +48,25 @@ pub async fn v1_update_keeps_v2_names_when_full_name_unchanged<M: ManagerStore, 
     let created = member(&*stores.manager, team.id, v2("Mary Ann", "Smith"), Active).await;
     for written in ["Mary Ann Smith", " \tMary Ann Smith\u{3000}"] {
         let after = update(&*stores.manager, &created, full_name(written)).await;
-        assert_eq!(after.names.v2_view(), ("Mary Ann".into(), "Smith".into()), "{written:?}");
+        assert_eq!(
+            after.names.v2_view(),
+            ("Mary Ann".into(), "Smith".into()),
+            "{written:?}"
+        );
         assert_eq!(after.names.full_name, "Mary Ann Smith");
     }
 }
 
-pub async fn v1_update_that_changes_full_name_rederives_v2_names<
-    M: ManagerStore,
-    T: TaskStore,
->(
+pub async fn v1_update_that_changes_full_name_rederives_v2_names<M: ManagerStore, T: TaskStore>(
     stores: Stores<M, T>,
 ) {
     let team = team(&*stores.manager, "names").await;
     let created = member(&*stores.manager, team.id, v2("Mary Ann", "Smith"), Active).await;
     let after = update(&*stores.manager, &created, full_name("  Mary Ann Jones ")).await;
-    assert_eq!(after.names.full_name, "Mary Ann Jones", "v1 reads back what it wrote, trimmed");
+    assert_eq!(
+        after.names.full_name, "Mary Ann Jones",
+        "v1 reads back what it wrote, trimmed"
+    );
     assert_eq!(after.names.v2_view(), ("Mary".into(), "Ann Jones".into()));
     let after = update(&*stores.manager, &after, full_name("Madonna")).await;
     assert_eq!(after.names.v2_view(), ("Madonna".into(), String::new()));
@@ -85,8 +96,14 @@ pub async fn v2_update_of_one_name_keeps_the_other<M: ManagerStore, T: TaskStore
         ..MemberPatch::default()
     };
     let after = update(&*stores.manager, &created, given).await;
-    assert_eq!(after.names.v2_view(), ("Marianne".into(), "Ann Smith".into()));
-    assert_eq!(after.names.full_name, "Marianne Ann Smith", "v1 sees the join");
+    assert_eq!(
+        after.names.v2_view(),
+        ("Marianne".into(), "Ann Smith".into())
+    );
+    assert_eq!(
+        after.names.full_name, "Marianne Ann Smith",
+        "v1 sees the join"
+    );
     let family = MemberPatch {
         family_name: Some(FamilyName::parse(String::new()).unwrap()),
         ..MemberPatch::default()
@@ -103,17 +120,40 @@ pub async fn status_writes_follow_the_cross_version_rules<M: ManagerStore, T: Ta
     let team = team(&*stores.manager, "status").await;
     let cases = [
         (Active, V1Archived(true), Archived, "v1 archiving"),
-        (Suspended, V1Archived(true), Archived, "v1 archiving a suspended member"),
-        (Archived, V1Archived(false), Active, "v1 unarchiving makes active"),
-        (Suspended, V1Archived(false), Suspended, "v1 archived=false keeps SUSPENDED"),
-        (Active, V1Archived(false), Active, "v1 archived=false keeps ACTIVE"),
+        (
+            Suspended,
+            V1Archived(true),
+            Archived,
+            "v1 archiving a suspended member",
+        ),
+        (
+            Archived,
+            V1Archived(false),
+            Active,
+            "v1 unarchiving makes active",
+        ),
+        (
+            Suspended,
+            V1Archived(false),
+            Suspended,
+            "v1 archived=false keeps SUSPENDED",
+        ),
+        (
+            Active,
+            V1Archived(false),
+            Active,
+            "v1 archived=false keeps ACTIVE",
+        ),
         (Active, Set(Suspended), Suspended, "v2 suspends"),
         (Archived, Set(Suspended), Suspended, "v2 sets any status"),
         (Suspended, Set(Active), Active, "v2 reactivates"),
     ];
     for (initial, write, expected, why) in cases {
         let created = member(&*stores.manager, team.id, v1("Ada"), initial).await;
-        let patch = MemberPatch { status: Some(write), ..MemberPatch::default() };
+        let patch = MemberPatch {
+            status: Some(write),
+            ..MemberPatch::default()
+        };
         let after = update(&*stores.manager, &created, patch).await;
         assert_eq!(after.status, expected, "{why}");
     }
@@ -130,95 +170,24 @@ pub async fn email_update_may_change_case_but_not_take_a_teammates_email<
     let bea = member(&*stores.manager, team.id, v1("Bea"), Active).await;
     let own_upper = Email::parse(ada.email.to_uppercase()).unwrap();
     let after = update(&*stores.manager, &ada, email_patch(own_upper.clone())).await;
-    assert_eq!(after.email, own_upper.as_str(), "a member may re-case its own email");
+    assert_eq!(
+        after.email,
+        own_upper.as_str(),
+        "a member may re-case its own email"
+    );
     let taken = Email::parse(bea.email.to_uppercase()).unwrap();
-    let patch = MemberPatch { full_name: Some(FullName::parse("Ada L").unwrap()), ..email_patch(taken) };
-    let refused = stores.manager.update_member(ada.id, patch, Precondition::None).await;
+    let patch = MemberPatch {
+        full_name: Some(FullName::parse("Ada L").unwrap()),
+        ..email_patch(taken)
+    };
+    let refused = stores
+        .manager
+        .update_member(ada.id, patch, Precondition::None)
+        .await;
     assert_err!(refused, Error::AlreadyExists(_));
     let unchanged = stores.manager.get_member(ada.id).await.unwrap();
-    assert_eq!(unchanged, after, "a refused update changes nothing, not even the name");
-}
-
-pub async fn every_update_changes_update_time_and_etag<M: ManagerStore, T: TaskStore>(
-    stores: Stores<M, T>,
-) {
-    let team = team(&*stores.manager, "etags").await;
-    let mut current = member(&*stores.manager, team.id, v1("Ada"), Active).await;
-    let mut seen = vec![current.etag()];
-    // Back-to-back updates land within one microsecond on a fast machine:
-    // the etag must change anyway.
-    for i in 0..5 {
-        let next = update(&*stores.manager, &current, full_name(&format!("Ada {i}"))).await;
-        assert!(next.update_time > current.update_time, "update {i}: time strictly increases");
-        assert_eq!(next.create_time, current.create_time, "update {i}: create time stays");
-        assert!(!seen.contains(&next.etag()), "update {i}: a new etag");
-        seen.push(next.etag());
-        current = next;
-    }
-}
-
-pub async fn current_etag_allows_update_and_delete<M: ManagerStore, T: TaskStore>(
-    stores: Stores<M, T>,
-) {
-    let team = team(&*stores.manager, "etags").await;
-    let created = member(&*stores.manager, team.id, v1("Ada"), Active).await;
-    let etag = Precondition::Etag(Etag::from_client(created.etag().as_str().into()));
-    let updated = stores.manager.update_member(created.id, full_name("Ada L"), etag).await.unwrap();
-    assert_eq!(updated.names.full_name, "Ada L");
-    let etag = Precondition::Etag(updated.etag());
-    stores.manager.delete_member(created.id, etag).await.unwrap();
-    assert_err!(stores.manager.get_member(created.id).await, Error::NotFound { .. });
-}
-
-pub async fn stale_etag_is_aborted_and_changes_nothing<M: ManagerStore, T: TaskStore>(
-    stores: Stores<M, T>,
-) {
-    let team = team(&*stores.manager, "etags").await;
-    let created = member(&*stores.manager, team.id, v1("Ada"), Active).await;
-    let current = update(&*stores.manager, &created, full_name("Ada L")).await;
-    let stale = [
-        (created.etag().as_str().to_owned(), "the etag before the last update"),
-        (String::new(), "an empty string at the store is no etag at all"),
-        ("not-an-etag".to_owned(), "a string this service never produced"),
-    ];
-    for (etag, why) in stale {
-        let etag = Precondition::Etag(Etag::from_client(etag));
-        let patch = MemberPatch { email: Some(unique_email("ada")), ..full_name("Eve") };
-        let updated = stores.manager.update_member(created.id, patch, etag.clone()).await;
-        assert_err!(updated, Error::Aborted(_));
-        assert_err!(stores.manager.delete_member(created.id, etag).await, Error::Aborted(_));
-        let after = stores.manager.get_member(created.id).await.unwrap();
-        assert_eq!(after, current, "{why}: nothing changed, the member is still there");
-    }
-}
-
-pub async fn unknown_member_is_not_found_before_a_stale_etag<M: ManagerStore, T: TaskStore>(
-    stores: Stores<M, T>,
-) {
-    let team = team(&*stores.manager, "etags").await;
-    let other = member(&*stores.manager, team.id, v1("Ada"), Active).await;
-    let unknown = MemberId::generate();
-    for precondition in [Precondition::None, Precondition::Etag(other.etag())] {
-        let updated = stores.manager.update_member(unknown, full_name("Eve"), precondition.clone()).await;
-        assert_err!(updated, Error::NotFound { entity: Entity::Member, .. });
-        let deleted = stores.manager.delete_member(unknown, precondition).await;
-        assert_err!(deleted, Error::NotFound { entity: Entity::Member, .. });
-    }
-}
-
-pub async fn delete_removes_the_member_once<M: ManagerStore, T: TaskStore>(stores: Stores<M, T>) {
-    let team = team(&*stores.manager, "delete").await;
-    let gone = member(&*stores.manager, team.id, v1("Ada"), Active).await;
-    let kept = member(&*stores.manager, team.id, v1("Bea"), Active).await;
-    stores.manager.delete_member(gone.id, Precondition::None).await.unwrap();
-    assert_err!(stores.manager.get_member(gone.id).await, Error::NotFound { .. });
-    let again = stores.manager.delete_member(gone.id, Precondition::None).await;
-    assert_err!(again, Error::NotFound { entity: Entity::Member, .. });
-    assert_eq!(stores.manager.get_member(kept.id).await.unwrap(), kept, "teammates stay");
-    let reused = NewMember {
-        email: Email::parse(gone.email.clone()).unwrap(),
-        ..new_member(team.id, v1("Ada again"), Active)
-    };
-    let reused = stores.manager.create_member(reused).await;
-    assert!(reused.is_ok(), "a deleted member's email is free again: {reused:?}");
+    assert_eq!(
+        unchanged, after,
+        "a refused update changes nothing, not even the name"
+    );
 }

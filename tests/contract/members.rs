@@ -15,9 +15,27 @@ pub async fn v1_created_member_is_trimmed_and_splits_for_v2<M: ManagerStore, T: 
 ) {
     let team = team(&*stores.manager, "names").await;
     let cases = [
-        ("Ada Lovelace", "Ada Lovelace", "Ada", "Lovelace", "two words"),
-        ("Mary Ann Smith", "Mary Ann Smith", "Mary", "Ann Smith", "split at the first space only"),
-        ("Madonna", "Madonna", "Madonna", "", "one word has no family name"),
+        (
+            "Ada Lovelace",
+            "Ada Lovelace",
+            "Ada",
+            "Lovelace",
+            "two words",
+        ),
+        (
+            "Mary Ann Smith",
+            "Mary Ann Smith",
+            "Mary",
+            "Ann Smith",
+            "split at the first space only",
+        ),
+        (
+            "Madonna",
+            "Madonna",
+            "Madonna",
+            "",
+            "one word has no family name",
+        ),
         (
             "\u{3000} Grace  Hopper\t",
             "Grace  Hopper",
@@ -28,11 +46,17 @@ pub async fn v1_created_member_is_trimmed_and_splits_for_v2<M: ManagerStore, T: 
     ];
     for (written, full, given, family, why) in cases {
         let created = member(&*stores.manager, team.id, v1(written), MemberStatus::Active).await;
-        assert_eq!(created.names.full_name, full, "{why}: v1 reads back what it wrote");
+        assert_eq!(
+            created.names.full_name, full,
+            "{why}: v1 reads back what it wrote"
+        );
         let v2_view = (given.to_owned(), family.to_owned());
         assert_eq!(created.names.v2_view(), v2_view, "{why}: v2 sees the split");
         let read = stores.manager.get_member(created.id).await.unwrap();
-        assert_eq!(read, created, "{why}: a read returns what the create returned");
+        assert_eq!(
+            read, created,
+            "{why}: a read returns what the create returned"
+        );
     }
 }
 
@@ -44,12 +68,33 @@ pub async fn v2_created_member_reads_back_exactly_and_joins_for_v1<
 ) {
     let team = team(&*stores.manager, "names").await;
     let cases = [
-        ("Mary Ann", "Smith", "Mary Ann Smith", "a given name with a space is not re-split"),
-        ("Madonna", "", "Madonna", "an empty family name adds no space"),
-        ("Ada", "de  la Cruz", "Ada de  la Cruz", "inner white space is kept"),
+        (
+            "Mary Ann",
+            "Smith",
+            "Mary Ann Smith",
+            "a given name with a space is not re-split",
+        ),
+        (
+            "Madonna",
+            "",
+            "Madonna",
+            "an empty family name adds no space",
+        ),
+        (
+            "Ada",
+            "de  la Cruz",
+            "Ada de  la Cruz",
+            "inner white space is kept",
+        ),
     ];
     for (given, family, full, why) in cases {
-        let created = member(&*stores.manager, team.id, v2(given, family), MemberStatus::Active).await;
+        let created = member(
+            &*stores.manager,
+            team.id,
+            v2(given, family),
+            MemberStatus::Active,
+        )
+        .await;
         let read = stores.manager.get_member(created.id).await.unwrap();
         assert_eq!(read.names.v2_view(), (given.into(), family.into()), "{why}");
         assert_eq!(read.names.full_name, full, "{why}: v1 sees the join");
@@ -63,7 +108,10 @@ pub async fn new_member_keeps_its_status<M: ManagerStore, T: TaskStore>(stores: 
         let created = member(&*stores.manager, team.id, v2("Ada", ""), status).await;
         let read = stores.manager.get_member(created.id).await.unwrap();
         assert_eq!(read.status, status);
-        assert_eq!(read.create_time, read.update_time, "a new member was never updated");
+        assert_eq!(
+            read.create_time, read.update_time,
+            "a new member was never updated"
+        );
     }
 }
 
@@ -94,36 +142,83 @@ pub async fn unknown_member_is_not_found<M: ManagerStore, T: TaskStore>(stores: 
     );
 }
 
-pub async fn emails_are_unique_within_a_team_case_insensitively<
-    M: ManagerStore,
-    T: TaskStore,
->(
+pub async fn emails_are_unique_within_a_team_case_insensitively<M: ManagerStore, T: TaskStore>(
     stores: Stores<M, T>,
 ) {
     let cases = [
-        ("ada@example.org", "ada@example.org", true, false, "the same email in one team"),
-        ("ada@example.org", "ADA@Example.ORG", true, false, "emails compare case-insensitively"),
-        ("Ümit@example.org", "ümit@example.org", true, false, "non-ASCII case too"),
-        ("ada@example.org", "ada@example.org", false, true, "another team may use it"),
-        ("ada@example.org", "ada2@example.org", true, true, "a different email"),
+        (
+            "ada@example.org",
+            "ada@example.org",
+            true,
+            false,
+            "the same email in one team",
+        ),
+        (
+            "ada@example.org",
+            "ADA@Example.ORG",
+            true,
+            false,
+            "emails compare case-insensitively",
+        ),
+        (
+            "Ümit@example.org",
+            "ümit@example.org",
+            true,
+            false,
+            "non-ASCII case too",
+        ),
+        (
+            "ada@example.org",
+            "ada@example.org",
+            false,
+            true,
+            "another team may use it",
+        ),
+        (
+            "ada@example.org",
+            "ada2@example.org",
+            true,
+            true,
+            "a different email",
+        ),
     ];
     for (existing, candidate, same_team, allowed, why) in cases {
         let tag = unique();
         let home = team(&*stores.manager, "emails").await;
         let other = team(&*stores.manager, "emails").await;
         let at = |address: &str| email(&address.replace('@', &format!(".{tag}@")));
-        let first_member = NewMember { email: at(existing), ..new_member(home.id, v1("Ada"), MemberStatus::Active) };
+        let first_member = NewMember {
+            email: at(existing),
+            ..new_member(home.id, v1("Ada"), MemberStatus::Active)
+        };
         let stored = stores.manager.create_member(first_member).await.unwrap();
-        assert_eq!(stored.email, at(existing).as_str(), "{why}: stored as written");
+        assert_eq!(
+            stored.email,
+            at(existing).as_str(),
+            "{why}: stored as written"
+        );
         let target = if same_team { home.id } else { other.id };
-        let second = NewMember { email: at(candidate), ..new_member(target, v1("Bea"), MemberStatus::Active) };
+        let second = NewMember {
+            email: at(candidate),
+            ..new_member(target, v1("Bea"), MemberStatus::Active)
+        };
         match stores.manager.create_member(second).await {
             Ok(_) => assert!(allowed, "{why}: {candidate} was accepted"),
             Err(Error::AlreadyExists(_)) => assert!(!allowed, "{why}: {candidate} was refused"),
             Err(other) => panic!("{why}: unexpected {other:?}"),
         }
-        let query = MemberQuery { team_id: target, statuses: vec![], page: first(100) };
-        let listed = stores.manager.list_members(query).await.unwrap().items.len();
+        let query = MemberQuery {
+            team_id: target,
+            statuses: vec![],
+            page: first(100),
+        };
+        let listed = stores
+            .manager
+            .list_members(query)
+            .await
+            .unwrap()
+            .items
+            .len();
         let expected = usize::from(same_team) + usize::from(allowed);
         assert_eq!(listed, expected, "{why}: a refused create writes nothing");
     }

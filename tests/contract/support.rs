@@ -128,10 +128,14 @@ pub fn after<C>(cursor: C, n: i32) -> PageRequest<C> {
     }
 }
 
+/// The most pages a walk fetches before it declares that the list never
+/// ends (a cursor that does not advance), instead of looping forever.
+const MAX_PAGES: usize = 10_000;
+
 /// Every item of a list, fetched page by page of `n` with keyset cursors.
 /// Checks on the way that no page is larger than asked, that only the last
-/// page says nothing more follows, and that a page saying more follow is
-/// not empty (else the walk could not continue).
+/// page says nothing more follows, that a page saying more follow is not
+/// empty, and that the walk ends.
 pub async fn walk_keyset<I: Clone, C>(
     n: i32,
     cursor_of: impl Fn(&I) -> C,
@@ -139,7 +143,7 @@ pub async fn walk_keyset<I: Clone, C>(
 ) -> Vec<I> {
     let mut all = Vec::new();
     let mut request = first(n);
-    loop {
+    for _ in 0..MAX_PAGES {
         let page = fetch(request).await.unwrap();
         assert!(page.items.len() <= n as usize, "page larger than {n}");
         all.extend(page.items.iter().cloned());
@@ -149,6 +153,7 @@ pub async fn walk_keyset<I: Clone, C>(
             _ => return all,
         }
     }
+    panic!("the keyset walk did not end after {MAX_PAGES} pages");
 }
 
 /// Every item of a list, fetched page by page of `n` with offsets.
@@ -157,7 +162,7 @@ pub async fn walk_offset<I, C>(
     mut fetch: impl AsyncFnMut(PageRequest<C>) -> Result<Page<I>, Error>,
 ) -> Vec<I> {
     let mut all = Vec::new();
-    loop {
+    for _ in 0..MAX_PAGES {
         let page = fetch(offset(all.len() as u32, n)).await.unwrap();
         assert!(page.items.len() <= n as usize, "page larger than {n}");
         let more = page.has_more;
@@ -166,4 +171,5 @@ pub async fn walk_offset<I, C>(
             return all;
         }
     }
+    panic!("the offset walk did not end after {MAX_PAGES} pages");
 }

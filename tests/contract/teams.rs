@@ -54,7 +54,10 @@ pub async fn create_team_reads_back_what_was_written<M: ManagerStore, T: TaskSto
         "times are whole microseconds, as the database stores them"
     );
     let read = stores.manager.get_team(created.id).await.unwrap();
-    assert_eq!(read, created, "a read returns exactly what the create returned");
+    assert_eq!(
+        read, created,
+        "a read returns exactly what the create returned"
+    );
 }
 
 pub async fn unknown_team_is_not_found<M: ManagerStore, T: TaskStore>(stores: Stores<M, T>) {
@@ -72,10 +75,20 @@ pub async fn team_names_are_unique_case_insensitively<M: ManagerStore, T: TaskSt
     stores: Stores<M, T>,
 ) {
     let cases = [
-        ("Ops", "OPS", false, "ASCII letters compare case-insensitively"),
+        (
+            "Ops",
+            "OPS",
+            false,
+            "ASCII letters compare case-insensitively",
+        ),
         ("Équipe", "éQUIPE", false, "non-ASCII letters too"),
         ("Ops", "Ops", false, "the exact same name"),
-        ("Ops-a", "Ops-b", true, "names that differ beyond case are distinct"),
+        (
+            "Ops-a",
+            "Ops-b",
+            true,
+            "names that differ beyond case are distinct",
+        ),
         ("Ops", "Ops ", true, "white space is part of the name"),
     ];
     for (existing, candidate, allowed, why) in cases {
@@ -96,8 +109,16 @@ pub async fn team_names_are_unique_case_insensitively<M: ManagerStore, T: TaskSt
         }
         let stored = own_teams(&*stores.manager, 100, &tag).await;
         let expected = if allowed { 2 } else { 1 };
-        assert_eq!(stored.len(), expected, "{why}: a refused create writes nothing");
-        assert_eq!(stored.iter().filter(|t| t.id == first.id).count(), 1, "{why}");
+        assert_eq!(
+            stored.len(),
+            expected,
+            "{why}: a refused create writes nothing"
+        );
+        assert_eq!(
+            stored.iter().filter(|t| t.id == first.id).count(),
+            1,
+            "{why}"
+        );
     }
 }
 
@@ -124,13 +145,36 @@ pub async fn team_cursor_compares_lower_cased_name_then_id<M: ManagerStore, T: T
     let teams = teams_named(&*stores.manager, &tag, &["a", "b"]).await;
     let (a, b) = (&teams[0], &teams[1]);
     let cases = [
-        (a.name.clone(), a.id.0, Some(b), "after a team itself comes the next one"),
-        (a.name.to_uppercase(), a.id.0, Some(b), "the cursor's name compares lower-cased"),
-        (b.name.clone(), Uuid::nil(), Some(b), "a smaller id at the same name comes before it"),
-        (b.name.clone(), Uuid::max(), None, "a larger id at the same name comes after it"),
+        (
+            a.name.clone(),
+            a.id.0,
+            Some(b),
+            "after a team itself comes the next one",
+        ),
+        (
+            a.name.to_uppercase(),
+            a.id.0,
+            Some(b),
+            "the cursor's name compares lower-cased",
+        ),
+        (
+            b.name.clone(),
+            Uuid::nil(),
+            Some(b),
+            "a smaller id at the same name comes before it",
+        ),
+        (
+            b.name.clone(),
+            Uuid::max(),
+            None,
+            "a larger id at the same name comes after it",
+        ),
     ];
     for (name, id, expected, why) in cases {
-        let start = NameCursor { name, id: TeamId(id) };
+        let start = NameCursor {
+            name,
+            id: TeamId(id),
+        };
         let page = stores
             .manager
             .list_teams(super::support::after(start, 100))

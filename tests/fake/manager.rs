@@ -4,11 +4,11 @@
 use dbrepo::core::fields::{MemberId, TeamId};
 use dbrepo::core::mapping::Precondition;
 use dbrepo::core::page::Page;
+use dbrepo::core::page::PageRequest;
 use dbrepo::core::sql::manager::{
     ManagerStore, Member, MemberPatch, MemberQuery, NewMember, NewTeam, Team, TeamCursor,
 };
 use dbrepo::core::{Entity, Error, Result};
-use dbrepo::core::page::PageRequest;
 
 use super::{FakeManagerStore, Tables, page_rows};
 
@@ -26,9 +26,10 @@ fn check_email_free(
     except: Option<MemberId>,
 ) -> Result<()> {
     let wanted = email.to_lowercase();
-    let taken = tables.members.values().any(|m| {
-        m.team_id == team_id && Some(m.id) != except && m.email.to_lowercase() == wanted
-    });
+    let taken = tables
+        .members
+        .values()
+        .any(|m| m.team_id == team_id && Some(m.id) != except && m.email.to_lowercase() == wanted);
     if taken {
         return Err(Error::AlreadyExists(
             "a member of this team already has this email".into(),
@@ -39,16 +40,20 @@ fn check_email_free(
 
 /// NOT_FOUND for an unknown member, else ABORTED for a stale etag: the
 /// order in which the database's `SELECT … FOR UPDATE` sees them.
-fn check_precondition(tables: &Tables, id: MemberId, precondition: &Precondition) -> Result<Member> {
+fn check_precondition(
+    tables: &Tables,
+    id: MemberId,
+    precondition: &Precondition,
+) -> Result<Member> {
     let current = tables
         .members
         .get(&id)
         .cloned()
         .ok_or_else(|| Error::not_found(Entity::Member, id))?;
-    if let Precondition::Etag(etag) = precondition {
-        if !etag.matches(current.update_time) {
-            return Err(Error::stale_etag());
-        }
+    if let Precondition::Etag(etag) = precondition
+        && !etag.matches(current.update_time)
+    {
+        return Err(Error::stale_etag());
     }
     Ok(current)
 }
@@ -57,7 +62,11 @@ impl ManagerStore for FakeManagerStore {
     async fn create_team(&self, team: NewTeam) -> Result<Team> {
         let mut tables = self.0.lock();
         let wanted = team.name.as_str().to_lowercase();
-        if tables.teams.values().any(|t| t.name.to_lowercase() == wanted) {
+        if tables
+            .teams
+            .values()
+            .any(|t| t.name.to_lowercase() == wanted)
+        {
             return Err(Error::AlreadyExists("a team with this name exists".into()));
         }
         let now = self.0.now();

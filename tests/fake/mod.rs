@@ -50,7 +50,9 @@ impl Shared {
     /// Locks the tables. A panic while locked can only come from a bug in a
     /// test, so the poison is ignored rather than failing every later call.
     fn lock(&self) -> MutexGuard<'_, Tables> {
-        self.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// `now()` as the database stores it: whole microseconds.
