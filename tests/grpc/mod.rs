@@ -1,0 +1,221 @@
+//! The real tonic server over the fake stores, on `127.0.0.1:0`, called
+//! through the generated clients. Each test starts its own server with
+//! [`Grpc::start`] and ends it with [`Grpc::stop`], which waits until the
+//! server has shut down, so no server outlives its test.
+
+mod cross_version;
+mod manager_v1;
+mod manager_v2;
+mod pagination;
+mod tasks;
+mod validation_tasks;
+mod validation_v1;
+mod validation_v2;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dbrepo::api::server::{routes, serve};
+use dbrepo::proto::app::v1::task_service_client::TaskServiceClient;
+use dbrepo::proto::manager::v1::manager_service_client::ManagerServiceClient as V1Client;
+use dbrepo::proto::manager::v2::manager_service_client::ManagerServiceClient as V2Client;
+use dbrepo::proto::manager::{v1, v2};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+use crate::fake::fake_stores;
+
+/// How long [`Grpc::stop`] waits for the server to finish before failing
+/// the test: a server that does not stop is a bug, not a slow machine.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running server and one client per published service.
+pub struct Grpc {
+    /// `dbrepo.manager.v1.ManagerService`.
+    pub v1: V1Client<Channel>,
+    /// `dbrepo.manager.v2.ManagerService`.
+    pub v2: V2Client<Channel>,
+    /// `dbrepo.app.v1.TaskService`.
+    pub tasks: TaskServiceClient<Channel>,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl Grpc {
+    /// Serves fresh fake stores on an ephemeral port and connects to it.
+    pub async fn start() -> Self {
+        let (manager, tasks) = fake_stores();
+        let routes = routes(Arc::new(manager), Arc::new(tasks));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, routes, async {
+            // A dropped sender (a panicking test) stops the server too.
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(address)
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        Self {
+            v1: V1Client::new(channel.clone()),
+            v2: V2Client::new(channel.clone()),
+            tasks: TaskServiceClient::new(channel),
+            shutdown,
+            server,
+        }
+    }
+
+    /// Closes the clients, then shuts the server down and waits for it.
+    pub async fn stop(self) {
+        let Self {
+            v1,
+            v2,
+            tasks,
+            shutdown,
+            server,
+        } = self;
+        drop((v1, v2, tasks));
+        let _ = shutdown.send(());
+        let served = tokio::time::timeout(STOP_TIMEOUT, server).await;
+        served.expect("the server stops").unwrap().unwrap();
+    }
+}
+
+/// Asserts that `result` failed with `code`.
+#[track_caller]
+pub fn assert_code<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) -> Status {
+    match result {
+        Err(status) if status.code() == code => status,
+        other => panic!("expected {code:?}, got {other:?}"),
+    }
+}
+
+/// Asserts that `result` failed with INVALID_ARGUMENT naming `field`, in
+/// the message or in a `BadRequest` field violation (a field name that
+/// contains `field`, so "due_time" accepts "clear_due_time" too).
+#[track_caller]
+pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str) {
+    let status = assert_code(result, Code::InvalidArgument);
+    let in_details = status
+        .get_details_bad_request()
+        .is_some_and(|bad| bad.field_violations.iter().any(|v| v.field.contains(field)));
+    assert!(
+        in_details || status.message().contains(field),
+        "INVALID_ARGUMENT does not name {field:?}: {status:?}"
+    );
+}
+
+/// A suffix no other test uses.
+pub fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+}
+
+/// Creates a team through v1 with a unique name starting with `label`.
+pub async fn v1_team(grpc: &mut Grpc, label: &str) -> v1::Team {
+    let request = v1::CreateTeamRequest {
+        name: format!("{label} {}", unique()),
+        description: String::new(),
+    };
+    grpc.v1
+        .create_team(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .team
+        .unwrap()
+}
+
+/// Creates a member of `team_id` through v1, with a unique email.
+pub async fn v1_member(grpc: &mut Grpc, team_id: &str, full_name: &str) -> v1::Member {
+    let request = v1::CreateMemberRequest {
+        team_id: team_id.into(),
+        full_name: full_name.into(),
+        email: format!("m.{}@example.org", unique()),
+    };
+    grpc.v1
+        .create_member(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .member
+        .unwrap()
+}
+
+/// Creates a member of `team_id` through v2, with a unique email.
+pub async fn v2_member(
+    grpc: &mut Grpc,
+    team_id: &str,
+    given_name: &str,
+    family_name: &str,
+    status: v2::MemberStatus,
+) -> v2::Member {
+    let request = v2::CreateMemberRequest {
+        team_id: team_id.into(),
+        given_name: given_name.into(),
+        family_name: family_name.into(),
+        email: format!("m.{}@example.org", unique()),
+        status: status.into(),
+    };
+    grpc.v2
+        .create_member(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .member
+        .unwrap()
+}
+
+/// Reads a member through v1.
+pub async fn v1_get(grpc: &mut Grpc, id: &str) -> v1::Member {
+    let request = v1::GetMemberRequest { id: id.into() };
+    grpc.v1
+        .get_member(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .member
+        .unwrap()
+}
+
+/// Reads a member through v2.
+pub async fn v2_get(grpc: &mut Grpc, id: &str) -> v2::Member {
+    let request = v2::GetMemberRequest { id: id.into() };
+    grpc.v2
+        .get_member(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .member
+        .unwrap()
+}
+
+/// One bad request, sent on its own clone of a client.
+pub type Call = Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>;
+
+/// `call!(client.method(request))`: the call on a clone of `client`, as a
+/// [`Call`] that owns everything it needs and drops the response.
+macro_rules! call {
+    ($client:ident . $method:ident ( $request:expr )) => {{
+        let mut client = $client.clone();
+        let request = $request;
+        Box::pin(async move { client.$method(request).await.map(drop) }) as Call
+    }};
+}
+
+/// Runs each `(call, field, why)` and expects INVALID_ARGUMENT naming `field`.
+pub async fn expect_invalid(cases: Vec<(Call, &str, &str)>) {
+    for (call, field, why) in cases {
+        let result = call.await;
+        assert!(result.is_err(), "{why}: accepted");
+        assert_invalid(result, field);
+    }
+}
+
+pub(crate) use call;
