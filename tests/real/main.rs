@@ -6,7 +6,9 @@
 //! start a server per test). Without Docker or local PostgreSQL server
 //! binaries these tests fail with instructions; they never skip.
 
+mod backfill;
 mod migrations;
+mod previous_release;
 mod support;
 
 mod postgres_server {

@@ -83,6 +83,15 @@ pub enum Error {
         #[source]
         source: MigrateError,
     },
+    /// `backfill` needs the columns 0002 adds.
+    #[error("nothing to backfill: migration {version} is not applied; run up first")]
+    BackfillNeedsVersion {
+        /// The version that must be applied.
+        version: i64,
+    },
+    /// Another backfill holds the backfill lock of this database.
+    #[error("another backfill is running on this database; let it finish")]
+    BackfillRunning,
     /// An index in the dbrepo schemas is INVALID (a concurrent build that
     /// failed midway); `IF NOT EXISTS` would keep it forever.
     #[error("invalid indexes {names:?}: drop each with DROP INDEX CONCURRENTLY and run up again")]

@@ -8,6 +8,8 @@
 //! * [`up`], [`down_to`] and [`status`] run against a pool connected as an
 //!   owner (DDL-capable) login; [`connect`] builds one with the lock and
 //!   statement timeouts every step must run under.
+//! * [`backfill`] stores the v2 columns of rows that lack them, in short
+//!   batches, while the service serves traffic; `up` does not run it.
 //! * [`SchemaCheck`] is the service's startup gate: it is evaluated from the
 //!   rows of `_sqlx_migrations`, which the runtime DML login may read.
 //!
@@ -16,6 +18,7 @@
 //! order, without interleaving. Checksums of applied steps are verified
 //! before anything runs, in both directions.
 
+mod backfill;
 mod connect;
 mod error;
 mod gate;
@@ -23,6 +26,7 @@ mod lock;
 mod runner;
 mod status;
 
+pub use backfill::{BackfillOptions, BackfillReport, WHITE_SPACE_CLASS, backfill};
 pub use connect::{ConnectSettings, connect, connect_options, mask_url};
 pub use error::Error;
 pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};

@@ -4,12 +4,22 @@
 //! Exits non-zero with the cause chain on any failure; the URL is only ever
 //! shown with its password masked.
 
+use std::num::NonZeroU32;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use dbrepo_migrations::{ConnectSettings, Status, connect, mask_url};
+use dbrepo_migrations::{
+    BackfillOptions, BackfillReport, ConnectSettings, Status, connect, mask_url,
+};
 
 /// Applies, reverts and inspects dbrepo's database schema.
+///
+/// `up` changes only the schema and never backfills data: expand steps stay
+/// short, and reads derive the v2 view of rows that lack it. Run `backfill`
+/// once the new release serves traffic (it is required before v1 can be
+/// retired, never before anything else); it is safe to run, kill and rerun
+/// at any time.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -23,7 +33,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Applies every pending migration (the default).
+    /// Applies every pending migration (the default). Does not backfill.
     Up,
     /// Reverts applied migrations newer than `--to`.
     Down {
@@ -33,6 +43,24 @@ enum Command {
     },
     /// Shows applied and pending migrations and anything wrong.
     Status,
+    /// Stores given_name, family_name and status of manager.members rows
+    /// that lack them, in short batches, while the service serves traffic.
+    ///
+    /// Needs migration 0002. Resumable: the NULLs are the to-do list, so a
+    /// killed run is finished by running it again, and a finished run
+    /// re-run updates nothing. Each backfilled member's v2 etag changes
+    /// once (nothing visible changes).
+    Backfill {
+        /// Ids examined per batch; each batch is one short transaction.
+        #[arg(long, default_value_t = NonZeroU32::new(1000).expect("non-zero"))]
+        batch_size: NonZeroU32,
+        /// Milliseconds to sleep between batches.
+        #[arg(long, default_value_t = 20)]
+        pause_ms: u64,
+        /// Stop after this many batches (a later run carries on).
+        #[arg(long)]
+        max_batches: Option<u64>,
+    },
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -67,6 +95,20 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Status => dbrepo_migrations::status(&pool)
             .await
             .map(|s| print_status(&s)),
+        Command::Backfill {
+            batch_size,
+            pause_ms,
+            max_batches,
+        } => {
+            let options = BackfillOptions {
+                batch_size: *batch_size,
+                pause: Duration::from_millis(*pause_ms),
+                max_batches: *max_batches,
+            };
+            dbrepo_migrations::backfill(&pool, &options)
+                .await
+                .map(|r| print_backfill(&r))
+        }
     };
     pool.close().await;
     Ok(result?)
@@ -104,4 +146,24 @@ fn print_status(status: &Status) {
             "not up to date"
         }
     );
+}
+
+fn print_backfill(report: &BackfillReport) {
+    println!(
+        "backfilled {} row(s) of {} scanned in {} batch(es), {:.1} s, {:.0} rows/s",
+        report.rows_updated,
+        report.rows_scanned,
+        report.batches,
+        report.elapsed.as_secs_f64(),
+        report.rows_per_second()
+    );
+    if report.stopped_early {
+        println!("stopped at --max-batches; run backfill again to carry on");
+    }
+    if report.rows_left > 0 {
+        println!(
+            "{} row(s) were held by writers throughout; run backfill again later",
+            report.rows_left
+        );
+    }
 }
