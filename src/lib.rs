@@ -20,9 +20,11 @@
 //! expand migration in `migrations/`, and a row in the rollback matrix. See
 //! `docs/versioning.md`.
 
+pub mod api;
 pub mod config;
 pub mod core;
 pub mod io;
+pub mod service;
 pub mod telemetry;
 
 /// Code generated from the `.proto` files by `build.rs`.

@@ -9,6 +9,7 @@
 
 mod contract;
 mod fake;
+mod grpc;
 
 /// The contract over the fake reading the system clock.
 mod fake_contract {

@@ -50,7 +50,7 @@ impl Grpc {
     /// Serves fresh fake stores on an ephemeral port and connects to it.
     pub async fn start() -> Self {
         let (manager, tasks) = fake_stores();
-        let routes = routes(Arc::new(manager), Arc::new(tasks));
+        let routes = routes(Arc::new(manager), Arc::new(tasks)).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -7,9 +7,32 @@
 //! binaries these tests fail with instructions; they never skip.
 
 mod backfill;
+#[path = "../contract/mod.rs"]
+mod contract;
 mod migrations;
 mod previous_release;
 mod support;
+
+/// A fresh migrated database per test, served to the stores through the
+/// DML-only login; the database lives as long as the stores.
+async fn pg_backend()
+-> contract::Stores<dbrepo::io::db::PgManagerStore, dbrepo::io::db::PgTaskStore> {
+    let database = support::TestDatabase::new().await;
+    let pool = database.pool().clone();
+    contract::Stores::new(
+        std::sync::Arc::new(dbrepo::io::db::PgManagerStore::new(pool.clone())),
+        std::sync::Arc::new(dbrepo::io::db::PgTaskStore::new(pool)),
+    )
+    .keeping(database)
+}
+
+/// The store contract suite, the very one the in-memory fake passes, on
+/// real PostgreSQL.
+mod pg_contract {
+    use super::pg_backend;
+
+    super::contract::contract_suite!(pg_backend);
+}
 
 mod postgres_server {
     //! The throwaway server API itself (the suite's shared server is

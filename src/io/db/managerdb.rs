@@ -140,21 +140,25 @@ impl ManagerStore for PgManagerStore {
 
     async fn list_teams(&self, page: PageRequest<TeamCursor>) -> Result<Page<Team>> {
         let fetch = i64::from(page.size.get()) + 1;
-        let (after, offset) = match &page.start {
-            PageStart::Offset(offset) => (None, i64::from(offset.get())),
-            PageStart::First => (None, 0),
-            PageStart::After(cursor) => (Some(cursor.name.as_str()), 0),
+        let (after, after_id, offset) = match &page.start {
+            PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
+            PageStart::First => (None, None, 0),
+            PageStart::After(cursor) => (Some(cursor.name.as_str()), Some(cursor.id.0), 0),
         };
-        // lower(name) is unique (teams_name_key), so it alone orders teams
-        // totally, and that index serves both the order and the keyset seek.
+        // lower(name) is unique (teams_name_key), so stored teams never tie
+        // on it and that index serves order and seek; the id only breaks the
+        // tie with a cursor whose team was renamed meanwhile.
         let rows = sqlx::query_as!(
             TeamRow,
             r#"SELECT id, name, description, created_at, updated_at
                FROM manager.teams
-               WHERE $1::text IS NULL OR lower(name) COLLATE "C" > lower($1) COLLATE "C"
-               ORDER BY lower(name) COLLATE "C"
-               LIMIT $2 OFFSET $3"#,
+               WHERE $1::text IS NULL
+                  OR lower(name) COLLATE "C" > lower($1) COLLATE "C"
+                  OR (lower(name) COLLATE "C" = lower($1) COLLATE "C" AND id > $2::uuid)
+               ORDER BY lower(name) COLLATE "C", id
+               LIMIT $3 OFFSET $4"#,
             after,
+            after_id,
             fetch,
             offset,
         )

@@ -1,0 +1,3 @@
+//! The end-user application API versions over `core::sql::app::TaskStore`.
+
+pub mod v1;

@@ -1,0 +1,50 @@
+//! The published API versions: one tonic service per version, each holding
+//! the core store traits (dependency injection).
+//!
+//! Every adapter has the same shape: service struct → generated-trait impl
+//! (each RPC converts the request into core types, calls a store, converts
+//! back) → conversions. Validation happens in the conversions, so a request
+//! that breaks a rule never reaches a store. This layer knows the generated
+//! proto code and core; it never names the database.
+
+pub mod app;
+pub mod manager;
+pub mod page_token;
+pub mod server;
+pub mod status;
+
+use prost_types::Timestamp;
+use time::OffsetDateTime;
+
+use crate::core::mapping::truncate_to_micros;
+use crate::core::{Error, Violation};
+
+/// A core time as a protobuf timestamp.
+pub(crate) fn timestamp(time: OffsetDateTime) -> Timestamp {
+    Timestamp {
+        seconds: time.unix_timestamp(),
+        nanos: i32::try_from(time.nanosecond()).unwrap_or(0),
+    }
+}
+
+/// A protobuf timestamp as a core time in whole microseconds (what the
+/// database stores, so it reads back exactly); out-of-range is a violation
+/// of `field`.
+pub(crate) fn time_from(ts: &Timestamp, field: &'static str) -> Result<OffsetDateTime, Error> {
+    let invalid = || Violation("must be a valid timestamp".into()).on(field);
+    if !(0..1_000_000_000).contains(&ts.nanos) {
+        return Err(invalid());
+    }
+    let nanos = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
+    let time = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| invalid())?;
+    Ok(truncate_to_micros(time))
+}
+
+/// A protobuf enum number as `E`; unknown numbers and UNSPECIFIED (0) are
+/// violations of `field`.
+pub(crate) fn known_enum<E: TryFrom<i32>>(value: i32, field: &'static str) -> Result<E, Error> {
+    if value == 0 {
+        return Err(Violation("must be specified".into()).on(field));
+    }
+    E::try_from(value).map_err(|_| Violation(format!("unknown value {value}")).on(field))
+}

@@ -1,0 +1,224 @@
+//! The one server builder that `main.rs` and the tests share: the three API
+//! versions, `grpc.health.v1.Health` and server reflection on one port, one
+//! tracing span per RPC, graceful shutdown.
+//!
+//! ```no_run
+//! # async fn wire<M: dbrepo::core::sql::manager::ManagerStore, T: dbrepo::core::sql::app::TaskStore>(m: M, t: T) {
+//! use std::sync::Arc;
+//! let routes = dbrepo::api::server::routes(Arc::new(m), Arc::new(t)).await;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+//! dbrepo::api::server::serve(listener, routes, async { /* a shutdown signal */ }).await.unwrap();
+//! # }
+//! ```
+
+use std::{future::Future, sync::Arc};
+
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::server::NamedService;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use super::app::v1::TaskV1Service;
+use super::manager::{v1::ManagerV1Service, v2::ManagerV2Service};
+use crate::core::sql::{app::TaskStore, manager::ManagerStore};
+use crate::proto::{self, app, manager};
+
+type ManagerV1Server<M> =
+    manager::v1::manager_service_server::ManagerServiceServer<ManagerV1Service<M>>;
+type ManagerV2Server<M> =
+    manager::v2::manager_service_server::ManagerServiceServer<ManagerV2Service<M>>;
+type TaskV1Server<T> = app::v1::task_service_server::TaskServiceServer<TaskV1Service<T>>;
+
+/// The fully qualified names of the served API services.
+pub fn service_names() -> [&'static str; 3] {
+    [
+        <ManagerV1Server<NoStore> as NamedService>::NAME,
+        <ManagerV2Server<NoStore> as NamedService>::NAME,
+        <TaskV1Server<NoStore> as NamedService>::NAME,
+    ]
+}
+
+/// Every service dbrepo serves, over one manager store and one task store:
+/// the three API versions, health (overall and per service, all SERVING) and
+/// reflection v1 and v1alpha.
+pub async fn routes<M: ManagerStore, T: TaskStore>(manager: Arc<M>, tasks: Arc<T>) -> Routes {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    for name in service_names() {
+        reporter
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
+    }
+    // Both reflection versions: some common clients speak only v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection()
+        .build_v1()
+        .expect("the embedded descriptors are valid");
+    let reflection_v1alpha = reflection()
+        .build_v1alpha()
+        .expect("the embedded descriptors are valid");
+    Routes::new(ManagerV1Server::new(ManagerV1Service::new(manager.clone())))
+        .add_service(ManagerV2Server::new(ManagerV2Service::new(manager)))
+        .add_service(TaskV1Server::new(TaskV1Service::new(tasks)))
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+}
+
+/// Serves `routes` on `listener` until `shutdown` completes, then stops
+/// accepting and waits for in-flight calls. Each call gets a span with its
+/// method and API version, and one log line with status and duration.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    routes: Routes,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let trace = TraceLayer::new_for_grpc()
+        .make_span_with(|request: &tonic::codegen::http::Request<_>| {
+            let rpc = request.uri().path();
+            tracing::info_span!("rpc", rpc = %rpc, api_version = api_version(rpc))
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::INFO))
+        .on_failure(DefaultOnFailure::new().level(Level::WARN));
+    tonic::transport::Server::builder()
+        .layer(trace)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+}
+
+/// "manager.v2" for "/dbrepo.manager.v2.ManagerService/GetTeam".
+fn api_version(path: &str) -> &str {
+    let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let service = service.strip_prefix("dbrepo.").unwrap_or(service);
+    service
+        .rsplit_once('.')
+        .map_or(service, |(package, _)| package)
+}
+
+/// A store type that only names the services' types; never built.
+enum NoStore {}
+
+impl ManagerStore for NoStore {
+    async fn create_team(
+        &self,
+        _: crate::core::sql::manager::NewTeam,
+    ) -> crate::core::Result<crate::core::sql::manager::Team> {
+        match *self {}
+    }
+    async fn get_team(
+        &self,
+        _: crate::core::fields::TeamId,
+    ) -> crate::core::Result<crate::core::sql::manager::Team> {
+        match *self {}
+    }
+    async fn list_teams(
+        &self,
+        _: crate::core::page::PageRequest<crate::core::sql::manager::TeamCursor>,
+    ) -> crate::core::Result<crate::core::page::Page<crate::core::sql::manager::Team>> {
+        match *self {}
+    }
+    async fn create_member(
+        &self,
+        _: crate::core::sql::manager::NewMember,
+    ) -> crate::core::Result<crate::core::sql::manager::Member> {
+        match *self {}
+    }
+    async fn get_member(
+        &self,
+        _: crate::core::fields::MemberId,
+    ) -> crate::core::Result<crate::core::sql::manager::Member> {
+        match *self {}
+    }
+    async fn list_members(
+        &self,
+        _: crate::core::sql::manager::MemberQuery,
+    ) -> crate::core::Result<crate::core::page::Page<crate::core::sql::manager::Member>> {
+        match *self {}
+    }
+    async fn update_member(
+        &self,
+        _: crate::core::fields::MemberId,
+        _: crate::core::sql::manager::MemberPatch,
+        _: crate::core::mapping::Precondition,
+    ) -> crate::core::Result<crate::core::sql::manager::Member> {
+        match *self {}
+    }
+    async fn delete_member(
+        &self,
+        _: crate::core::fields::MemberId,
+        _: crate::core::mapping::Precondition,
+    ) -> crate::core::Result<()> {
+        match *self {}
+    }
+}
+
+impl TaskStore for NoStore {
+    async fn create_task(
+        &self,
+        _: crate::core::sql::app::NewTask,
+    ) -> crate::core::Result<crate::core::sql::app::Task> {
+        match *self {}
+    }
+    async fn get_task(
+        &self,
+        _: crate::core::fields::TaskId,
+    ) -> crate::core::Result<crate::core::sql::app::Task> {
+        match *self {}
+    }
+    async fn list_tasks(
+        &self,
+        _: crate::core::sql::app::TaskQuery,
+    ) -> crate::core::Result<crate::core::page::Page<crate::core::sql::app::Task>> {
+        match *self {}
+    }
+    async fn update_task(
+        &self,
+        _: crate::core::fields::TaskId,
+        _: crate::core::sql::app::TaskPatch,
+    ) -> crate::core::Result<crate::core::sql::app::Task> {
+        match *self {}
+    }
+    async fn delete_task(&self, _: crate::core::fields::TaskId) -> crate::core::Result<()> {
+        match *self {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_version_comes_from_the_package() {
+        assert_eq!(
+            api_version("/dbrepo.manager.v2.ManagerService/GetTeam"),
+            "manager.v2"
+        );
+        assert_eq!(
+            api_version("/dbrepo.app.v1.TaskService/CreateTask"),
+            "app.v1"
+        );
+        assert_eq!(
+            api_version("/grpc.health.v1.Health/Check"),
+            "grpc.health.v1"
+        );
+    }
+
+    #[test]
+    fn served_names_are_the_published_services() {
+        assert_eq!(
+            service_names(),
+            [
+                "dbrepo.manager.v1.ManagerService",
+                "dbrepo.manager.v2.ManagerService",
+                "dbrepo.app.v1.TaskService"
+            ]
+        );
+    }
+}
