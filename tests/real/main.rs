@@ -9,6 +9,7 @@
 mod backfill;
 #[path = "../contract/mod.rs"]
 mod contract;
+mod end_to_end;
 mod migrations;
 mod previous_release;
 mod support;
