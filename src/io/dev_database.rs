@@ -55,9 +55,7 @@ impl DevDatabase {
         if steps.is_err() {
             owner.close().await; // releases the migrator's lock
         }
-        for step in steps? {
-            tracing::info!(version = step.version, description = %step.description, "applied migration");
-        }
+        steps?; // the migrator logs each step itself
         // The password is random and only ever in this process's memory.
         owner
             .execute(AssertSqlSafe(format!(
