@@ -9,7 +9,7 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin dbrepo-migrations
+RUN cargo build --release --locked -p dbrepo-migrations --bin dbrepo-migrations
 
 FROM debian:bookworm-slim
 RUN apt-get update \
