@@ -10,6 +10,7 @@ mod backfill;
 #[path = "../contract/mod.rs"]
 mod contract;
 mod end_to_end;
+mod matrix;
 mod migrations;
 mod previous_release;
 mod support;

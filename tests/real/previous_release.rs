@@ -76,7 +76,7 @@ impl PreviousRelease {
     pub async fn create_team(&self) -> Uuid {
         let id = Uuid::new_v4();
         self.run(INSERT_TEAM, |q| {
-            q.bind(id).bind(format!("team {id}")).bind("")
+            q.bind(id).bind(Self::team_name(id)).bind("")
         })
         .await;
         id
@@ -85,7 +85,7 @@ impl PreviousRelease {
     /// Creates a member with a unique email; returns its id.
     pub async fn create_member(&self, team_id: Uuid, full_name: &str, archived: bool) -> Uuid {
         let id = Uuid::new_v4();
-        let email = format!("{}@example.org", id.simple());
+        let email = Self::email(id);
         self.run(INSERT_MEMBER, |q| {
             q.bind(id)
                 .bind(team_id)
@@ -95,6 +95,16 @@ impl PreviousRelease {
         })
         .await;
         id
+    }
+
+    /// The name [`Self::create_team`] gives team `id`.
+    pub fn team_name(id: Uuid) -> String {
+        format!("team {id}")
+    }
+
+    /// The email [`Self::create_member`] gives member `id`.
+    pub fn email(id: Uuid) -> String {
+        format!("{}@example.org", id.simple())
     }
 
     /// v1 UpdateMember(full_name).

@@ -228,6 +228,11 @@ impl Drop for TestDatabase {
 /// privileges (a NULL ACL spelled out as the owner's default, which it
 /// means), columns, constraints, indexes, triggers, functions and
 /// default privileges, each line sorted.
+///
+/// Columns are numbered by their position among the live columns, as
+/// `pg_dump` prints them: a dropped column keeps its `attnum` slot for
+/// good, so columns re-added by an up after a down get higher `attnum`s
+/// than on a fresh database while the table is the same.
 pub async fn snapshot(pool: &PgPool) -> Vec<String> {
     const OURS: &str = "n.nspname IN ('manager', 'app') \
         OR (n.nspname = 'public' AND c.relname = '_sqlx_migrations')";
@@ -242,8 +247,8 @@ pub async fn snapshot(pool: &PgPool) -> Vec<String> {
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {OURS}"
         ),
         format!(
-            "SELECT format('column %s.%s %s %s %s not null %s default %s', n.nspname, c.relname, a.attnum, \
-             a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) \
+            "SELECT format('column %s.%s %s %s %s not null %s default %s', n.nspname, c.relname, \
+             row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum), a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)) \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
