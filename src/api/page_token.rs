@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::core::mapping::micros;
+use crate::core::page::Page;
 use crate::core::{Error, Violation};
 
 const FIELD: &str = "page_token";
@@ -64,6 +65,15 @@ pub fn encode(query: &str, position: &Position) -> String {
     let sum = checksum(&bytes);
     bytes.extend_from_slice(&sum);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The token of the page after `page`: empty when there is none, else the
+/// token of its last item's `position`.
+pub fn after<T>(query: &str, page: &Page<T>, position: impl FnOnce(&T) -> Position) -> String {
+    match page.items.last() {
+        Some(last) if page.has_more => encode(query, &position(last)),
+        _ => String::new(),
+    }
 }
 
 /// The position of `token` (`None` for an empty token: the first page).

@@ -86,17 +86,11 @@ impl<T: TaskStore> pb::task_service_server::TaskService for TaskV1Service<T> {
             page: PageRequest { start, size },
         };
         let page = self.store.list_tasks(query).await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => page_token::encode(
-                &query_key,
-                &Position {
-                    name: String::new(),
-                    time: last.create_time,
-                    id: last.id.0,
-                },
-            ),
-            _ => String::new(),
-        };
+        let next_page_token = page_token::after(&query_key, &page, |last| Position {
+            name: String::new(),
+            time: last.create_time,
+            id: last.id.0,
+        });
         let tasks = page.items.into_iter().map(task_to_pb).collect();
         Ok(Response::new(pb::ListTasksResponse {
             tasks,

@@ -77,17 +77,11 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
             }),
         };
         let page = self.store.list_teams(PageRequest { start, size }).await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => page_token::encode(
-                LIST_TEAMS,
-                &Position {
-                    name: last.name.clone(),
-                    time: time::OffsetDateTime::UNIX_EPOCH,
-                    id: last.id.0,
-                },
-            ),
-            _ => String::new(),
-        };
+        let next_page_token = page_token::after(LIST_TEAMS, &page, |last| Position {
+            name: last.name.clone(),
+            time: time::OffsetDateTime::UNIX_EPOCH,
+            id: last.id.0,
+        });
         let teams = page.items.into_iter().map(team_to_pb).collect();
         Ok(Response::new(pb::ListTeamsResponse {
             teams,
@@ -160,17 +154,11 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
                 page: PageRequest { start, size },
             })
             .await?;
-        let next_page_token = match page.items.last() {
-            Some(last) if page.has_more => page_token::encode(
-                &query_key,
-                &Position {
-                    name: String::new(),
-                    time: last.create_time,
-                    id: last.id.0,
-                },
-            ),
-            _ => String::new(),
-        };
+        let next_page_token = page_token::after(&query_key, &page, |last| Position {
+            name: String::new(),
+            time: last.create_time,
+            id: last.id.0,
+        });
         let members = page.items.into_iter().map(member_to_pb).collect();
         Ok(Response::new(pb::ListMembersResponse {
             members,
