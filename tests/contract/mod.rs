@@ -128,6 +128,7 @@ macro_rules! contract_suite {
             task_lists: [
                 tasks_of_unknown_team_is_not_found,
                 task_filters_select_by_assignee_and_state,
+                task_filter_needs_a_member_of_the_team_of_any_status,
                 task_pages_visit_each_task_once_at_every_page_size,
             ],
         );

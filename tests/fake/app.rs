@@ -66,6 +66,14 @@ impl TaskStore for FakeTaskStore {
         if !tables.teams.contains_key(&query.team_id) {
             return Err(Error::not_found(Entity::Team, query.team_id));
         }
+        if let Some(Some(assignee)) = query.assignee_id {
+            let member = tables.members.get(&assignee);
+            if member.is_none_or(|m| m.team_id != query.team_id) {
+                return Err(Error::FailedPrecondition(
+                    "the assignee is not a member of the task's team".into(),
+                ));
+            }
+        }
         let rows = tables
             .tasks
             .values()

@@ -170,6 +170,18 @@ async fn assignee_must_be_an_active_member_of_the_team() {
         .task
         .unwrap();
     for (assignee, why) in cases {
+        let by_assignee = app::ListTasksRequest {
+            team_id: team.id.clone(),
+            assignee_id: Some(assignee.clone()),
+            ..app::ListTasksRequest::default()
+        };
+        let listed = grpc.tasks.list_tasks(by_assignee).await;
+        if ["suspended", "archived"].contains(&why) {
+            let tasks = listed.expect("a member of any status filters").into_inner();
+            assert!(tasks.tasks.is_empty(), "{why}: filters");
+        } else {
+            assert_code(listed, Code::FailedPrecondition);
+        }
         let refused = grpc
             .tasks
             .create_task(create(&team.id, "Refused", Some(&assignee)))

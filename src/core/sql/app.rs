@@ -98,7 +98,9 @@ pub struct TaskPatch {
 pub struct TaskQuery {
     /// An existing team (NOT_FOUND otherwise).
     pub team_id: TeamId,
-    /// `None`: any; `Some(None)`: only unassigned; `Some(Some(id))`: only that member's.
+    /// `None`: any; `Some(None)`: only unassigned; `Some(Some(id))`: only
+    /// that member's, who must be a member of the team (of any status),
+    /// else FAILED_PRECONDITION, as for every unknown assignee.
     pub assignee_id: Option<Option<MemberId>>,
     /// Only tasks in this state.
     pub state: Option<TaskState>,

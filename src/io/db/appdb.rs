@@ -67,6 +67,11 @@ fn assignee_refused() -> Error {
     Error::FailedPrecondition("assignee_id must be an active member of the task's team".into())
 }
 
+/// A list filtered by a member the team does not have.
+fn unknown_assignee_filter() -> Error {
+    Error::FailedPrecondition("assignee_id is not a member of the team".into())
+}
+
 /// Turns the outcome columns of a write into the task or the error.
 fn written(found: bool, assignee_ok: bool, row: Option<TaskRow>, missing: Error) -> Result<Task> {
     match (found, assignee_ok, row) {
@@ -258,7 +263,11 @@ async fn list_tasks(pool: &PgPool, query: TaskQuery) -> Result<Page<Task>> {
     };
     let (filter_assignee, assignee) = split_option(query.assignee_id);
     let rows = sqlx::query!(
-        r#"SELECT t.id AS "team_found!", k.id AS "id?", k.team_id AS "team_id?", k.title AS "title?",
+        r#"SELECT t.id AS "team_found!",
+                  (NOT $2 OR $3::uuid IS NULL OR EXISTS (
+                     SELECT 1 FROM manager.members m WHERE m.team_id = t.id AND m.id = $3
+                  )) AS "assignee_known!",
+                  k.id AS "id?", k.team_id AS "team_id?", k.title AS "title?",
                   k.notes AS "notes?", k.state AS "state?", k.assignee_id, k.due_at,
                   k.created_at AS "created_at?", k.updated_at AS "updated_at?"
            FROM manager.teams t
@@ -285,8 +294,10 @@ async fn list_tasks(pool: &PgPool, query: TaskQuery) -> Result<Page<Task>> {
     .fetch_all(pool)
     .await
     .map_err(unexpected)?;
-    if rows.is_empty() {
-        return Err(Error::not_found(Entity::Team, query.team_id));
+    match rows.first() {
+        None => return Err(Error::not_found(Entity::Team, query.team_id)),
+        Some(first) if !first.assignee_known => return Err(unknown_assignee_filter()),
+        Some(_) => {}
     }
     let tasks = rows
         .into_iter()
