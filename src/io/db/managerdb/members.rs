@@ -1,0 +1,138 @@
+//! The member queries too long to sit with the rest of the store: the
+//! filtered, paged list and the locked read-modify-write update.
+
+use sqlx::PgPool;
+
+use super::{MemberRow, write_error};
+use crate::core::fields::MemberId;
+use crate::core::mapping::Precondition;
+use crate::core::page::{Page, PageStart};
+use crate::core::sql::manager::{Member, MemberPatch, MemberQuery};
+use crate::core::{Entity, Error, Result};
+use crate::io::db::unexpected;
+
+pub(super) async fn list_members(pool: &PgPool, query: MemberQuery) -> Result<Page<Member>> {
+    let fetch = i64::from(query.page.size.get()) + 1;
+    let (after_time, after_id, offset) = match &query.page.start {
+        PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
+        PageStart::First => (None, None, 0),
+        PageStart::After(cursor) => (Some(cursor.create_time), Some(cursor.id.0), 0),
+    };
+    let statuses: Vec<String> = query
+        .statuses
+        .iter()
+        .map(|s| s.as_stored().to_owned())
+        .collect();
+    // The team row is joined so an unknown team (no row at all) is told
+    // apart from an empty team (one row of NULL members) in one round trip.
+    let rows = sqlx::query!(
+        r#"SELECT m.id AS "id?", m.team_id AS "team_id?", m.full_name AS "full_name?",
+                  m.given_name, m.family_name, m.email AS "email?", m.status,
+                  m.archived AS "archived?", m.created_at AS "created_at?",
+                  m.updated_at AS "updated_at?"
+           FROM manager.teams t
+           LEFT JOIN LATERAL (
+             SELECT * FROM manager.members m
+             WHERE m.team_id = t.id
+               AND (cardinality($2::text[]) = 0
+                    OR coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
+                       = ANY ($2))
+               AND ($3::timestamptz IS NULL OR (m.created_at, m.id) > ($3, $4::uuid))
+             ORDER BY m.created_at, m.id
+             LIMIT $5 OFFSET $6
+           ) m ON true
+           WHERE t.id = $1
+           ORDER BY m.created_at, m.id"#,
+        query.team_id.0,
+        &statuses,
+        after_time,
+        after_id,
+        fetch,
+        offset,
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(unexpected)?;
+    if rows.is_empty() {
+        return Err(Error::not_found(Entity::Team, query.team_id));
+    }
+    let mut members = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (Some(id), Some(team_id), Some(full_name), Some(email), Some(archived)) =
+            (row.id, row.team_id, row.full_name, row.email, row.archived)
+        else {
+            continue; // the team has no member on this page
+        };
+        let (Some(created_at), Some(updated_at)) = (row.created_at, row.updated_at) else {
+            continue;
+        };
+        members.push(Member::try_from(MemberRow {
+            id,
+            team_id,
+            full_name,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            email,
+            status: row.status,
+            archived,
+            created_at,
+            updated_at,
+        })?);
+    }
+    Ok(Page::from_overfetch(members, query.page.size))
+}
+
+/// Locks the row, checks existence then the etag, applies the patch with
+/// core's rules and writes every column back, in one short transaction.
+/// This is the one RPC with more than one statement: v2 may change one name
+/// part, and the other part of a never-backfilled row exists only as a
+/// derivation in Rust.
+pub(super) async fn update_member(
+    pool: &PgPool,
+    id: MemberId,
+    patch: MemberPatch,
+    precondition: Precondition,
+) -> Result<Member> {
+    let mut tx = pool.begin().await.map_err(unexpected)?;
+    let current: Member = sqlx::query_as!(
+        MemberRow,
+        r#"SELECT id, team_id, full_name, given_name, family_name, email, status,
+                  archived, created_at, updated_at
+           FROM manager.members WHERE id = $1 FOR UPDATE"#,
+        id.0,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(unexpected)?
+    .ok_or_else(|| Error::not_found(Entity::Member, id))?
+    .try_into()?;
+    if let Precondition::Etag(etag) = &precondition
+        && !etag.matches(current.update_time)
+    {
+        return Err(Error::stale_etag());
+    }
+    let next = patch.apply(&current);
+    // updated_at is set by the members_v2_sync trigger: strictly later than
+    // before, whichever release writes, so the etag always changes.
+    let row = sqlx::query_as!(
+        MemberRow,
+        r#"UPDATE manager.members
+           SET full_name = $2, given_name = $3, family_name = $4, email = $5,
+               status = $6, archived = $7
+           WHERE id = $1
+           RETURNING id, team_id, full_name, given_name, family_name, email, status,
+                     archived, created_at, updated_at"#,
+        id.0,
+        next.names.full_name,
+        next.names.given_name,
+        next.names.family_name,
+        next.email,
+        next.status.as_stored(),
+        next.status.is_archived(),
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|err| write_error(err, None))?;
+    tx.commit().await.map_err(unexpected)?;
+    row.try_into()
+}
