@@ -10,6 +10,7 @@
 mod contract;
 mod fake;
 mod grpc;
+mod served;
 
 /// The contract over the fake reading the system clock.
 mod fake_contract {

@@ -15,76 +15,21 @@ mod validation_v2;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
-use dbrepo::api::server::{routes, serve};
-use dbrepo::proto::app::v1::task_service_client::TaskServiceClient;
-use dbrepo::proto::manager::v1::manager_service_client::ManagerServiceClient as V1Client;
-use dbrepo::proto::manager::v2::manager_service_client::ManagerServiceClient as V2Client;
 use dbrepo::proto::manager::{v1, v2};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
 use crate::fake::fake_stores;
 
-/// How long [`Grpc::stop`] waits for the server to finish before failing
-/// the test: a server that does not stop is a bug, not a slow machine.
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A running server and one client per published service.
-pub struct Grpc {
-    /// `dbrepo.manager.v1.ManagerService`.
-    pub v1: V1Client<Channel>,
-    /// `dbrepo.manager.v2.ManagerService`.
-    pub v2: V2Client<Channel>,
-    /// `dbrepo.app.v1.TaskService`.
-    pub tasks: TaskServiceClient<Channel>,
-    shutdown: oneshot::Sender<()>,
-    server: JoinHandle<Result<(), tonic::transport::Error>>,
-}
+/// The server over fresh fake stores, as these tests call it.
+pub use crate::served::TestServer as Grpc;
 
 impl Grpc {
     /// Serves fresh fake stores on an ephemeral port and connects to it.
     pub async fn start() -> Self {
         let (manager, tasks) = fake_stores();
-        let routes = routes(Arc::new(manager), Arc::new(tasks)).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = format!("http://{}", listener.local_addr().unwrap());
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, routes, async {
-            // A dropped sender (a panicking test) stops the server too.
-            let _ = stopped.await;
-        }));
-        let channel = Channel::from_shared(address)
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-        Self {
-            v1: V1Client::new(channel.clone()),
-            v2: V2Client::new(channel.clone()),
-            tasks: TaskServiceClient::new(channel),
-            shutdown,
-            server,
-        }
-    }
-
-    /// Closes the clients, then shuts the server down and waits for it.
-    pub async fn stop(self) {
-        let Self {
-            v1,
-            v2,
-            tasks,
-            shutdown,
-            server,
-        } = self;
-        drop((v1, v2, tasks));
-        let _ = shutdown.send(());
-        let served = tokio::time::timeout(STOP_TIMEOUT, server).await;
-        served.expect("the server stops").unwrap().unwrap();
+        Self::serve(Arc::new(manager), Arc::new(tasks)).await
     }
 }
 

@@ -13,6 +13,8 @@ mod end_to_end;
 mod matrix;
 mod migrations;
 mod previous_release;
+#[path = "../served/mod.rs"]
+mod served;
 mod support;
 
 /// A fresh migrated database per test, served to the stores through the

@@ -1,0 +1,80 @@
+//! A real dbrepo server over any stores, on `127.0.0.1:0`, with one
+//! generated client per published service: what a client team runs
+//! against. [`TestServer::stop`] waits until the server has shut down, so
+//! no server outlives its test.
+//!
+//! Mount at the crate root as `served`: `mod served;` in
+//! `tests/integration.rs`, `#[path = "../served/mod.rs"] mod served;` in
+//! `tests/real/main.rs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dbrepo::api::server::{routes, serve};
+use dbrepo::core::sql::app::TaskStore;
+use dbrepo::core::sql::manager::ManagerStore;
+use dbrepo::proto::app::v1::task_service_client::TaskServiceClient;
+use dbrepo::proto::manager::v1::manager_service_client::ManagerServiceClient as V1Client;
+use dbrepo::proto::manager::v2::manager_service_client::ManagerServiceClient as V2Client;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+/// How long [`TestServer::stop`] waits for the server to finish before
+/// failing the test: a server that does not stop is a bug, not a slow
+/// machine.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running server and one client per published service.
+pub struct TestServer {
+    /// `dbrepo.manager.v1.ManagerService`.
+    pub v1: V1Client<Channel>,
+    /// `dbrepo.manager.v2.ManagerService`.
+    pub v2: V2Client<Channel>,
+    /// `dbrepo.app.v1.TaskService`.
+    pub tasks: TaskServiceClient<Channel>,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl TestServer {
+    /// Serves every dbrepo service over `manager` and `tasks` on an
+    /// ephemeral port and connects to it.
+    pub async fn serve<M: ManagerStore, T: TaskStore>(manager: Arc<M>, tasks: Arc<T>) -> Self {
+        let routes = routes(manager, tasks).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, routes, async {
+            // A dropped sender (a panicking test) stops the server too.
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(address)
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the test server");
+        Self {
+            v1: V1Client::new(channel.clone()),
+            v2: V2Client::new(channel.clone()),
+            tasks: TaskServiceClient::new(channel),
+            shutdown,
+            server,
+        }
+    }
+
+    /// Closes the clients, then shuts the server down and waits for it.
+    pub async fn stop(self) {
+        let Self {
+            v1,
+            v2,
+            tasks,
+            shutdown,
+            server,
+        } = self;
+        drop((v1, v2, tasks));
+        let _ = shutdown.send(());
+        let served = tokio::time::timeout(STOP_TIMEOUT, server).await;
+        served.expect("the server stops").unwrap().unwrap();
+    }
+}
