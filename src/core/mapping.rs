@@ -99,12 +99,14 @@ impl NameWrite {
     }
 }
 
-/// Whether a v1 write of `written` leaves the stored full name unchanged.
-/// Both sides are compared trimmed: a v2 family name may end in white space,
-/// so the stored join can too, and v1 writing back what it read (trimmed) must
-/// not count as a change.
+/// Whether a v1 write of `written` (already trimmed) leaves the stored full
+/// name unchanged: equal to it exactly, as the 0002 trigger compares for the
+/// previous release. The stored side is not trimmed: a v2 name part may end
+/// in white space, so the stored join can too ("A" + "- " is "A - "), and v1
+/// writing "A - " must read back "A -", what it wrote after trimming; so
+/// that write is a change, and re-derives v2's names.
 pub fn is_unchanged_full_name(written: &FullName, stored: &str) -> bool {
-    written.as_str() == stored.trim()
+    written.as_str() == stored
 }
 
 /// Unicode White_Space (what `char::is_whitespace` and `str::trim` use), as a
@@ -326,6 +328,18 @@ mod tests {
     }
 
     #[test]
+    fn v1_writing_a_v2_join_that_ends_in_white_space_reads_back_trimmed() {
+        let stored = v2("A", "- ").for_new_member();
+        assert_eq!(stored.full_name, "A - ", "reads return what is stored");
+        let after = v1("A - ").apply(&stored);
+        assert_eq!(
+            after.full_name, "A -",
+            "v1 reads back what it wrote, trimmed"
+        );
+        assert_eq!(after.v2_view(), ("A".into(), "-".into()));
+    }
+
+    #[test]
     fn v1_update_that_changes_full_name_rederives_v2_names() {
         let stored = v2("Mary Ann", "Smith").for_new_member();
         let after = v1("Mary Ann Jones").apply(&stored);
@@ -436,10 +450,23 @@ mod tests {
         }
 
         #[test]
-        fn v1_rewrite_of_the_same_full_name_never_clobbers_v2_names(given in "[A-Z][a-z]{0,5}( [A-Z][a-z]{0,5})?", family in "[a-zA-Z ]{0,8}") {
+        fn v1_rewrite_of_the_same_full_name_never_clobbers_v2_names(given in "[A-Z][a-z]{0,5}( [A-Z][a-z]{0,5})?", family in "([a-zA-Z ]{0,7}[a-zA-Z])?") {
             let stored = v2(&given, &family).for_new_member();
-            let same = NameWrite::FullName(FullName::parse(&stored.full_name).unwrap());
+            // Sent padded, as v1 clients may: equal after trimming.
+            let padded = format!("\u{3000} {}\t", stored.full_name);
+            let same = NameWrite::FullName(FullName::parse(&padded).unwrap());
             prop_assert_eq!(same.apply(&stored).v2_view(), (given, family));
+        }
+
+        #[test]
+        fn v1_reads_back_what_it_wrote_over_any_v2_names(given in "[a-zA-Z ]{0,6}[a-z]", family in "[a-zA-Z ]{0,8}", other in name_text()) {
+            let stored = v2(&given, &family).for_new_member();
+            // The join it read (which may end in white space), or another name.
+            for written in [stored.full_name.clone(), other] {
+                let full = FullName::parse(&written).unwrap();
+                let after = NameWrite::FullName(full).apply(&stored);
+                prop_assert_eq!(after.full_name.as_str(), written.trim());
+            }
         }
     }
 }

@@ -70,6 +70,16 @@ pub async fn v1_update_that_changes_full_name_rederives_v2_names<M: ManagerStore
     assert_eq!(after.names.v2_view(), ("Mary".into(), "Ann Jones".into()));
     let after = update(&*stores.manager, &after, full_name("Madonna")).await;
     assert_eq!(after.names.v2_view(), ("Madonna".into(), String::new()));
+    // A v2 family name may end in white space, and so may its v1 join;
+    // writing that join back through v1 trims it, which is a change.
+    let spaced = member(&*stores.manager, team.id, v2("A", "- "), Active).await;
+    assert_eq!(spaced.names.full_name, "A - ");
+    let after = update(&*stores.manager, &spaced, full_name("A - ")).await;
+    assert_eq!(
+        after.names.full_name, "A -",
+        "v1 reads back what it wrote, trimmed"
+    );
+    assert_eq!(after.names.v2_view(), ("A".into(), "-".into()));
 }
 
 pub async fn v1_update_without_full_name_keeps_v2_names<M: ManagerStore, T: TaskStore>(
