@@ -24,7 +24,12 @@ mod writes;
 use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 use tokio::runtime::Runtime;
 
-pub use server::{NoPreviousRelease, PreviousWriter, Server};
+#[allow(
+    unused_imports,
+    reason = "only the run over the fake has no previous release"
+)]
+pub use server::NoPreviousRelease;
+pub use server::{PreviousWriter, Server};
 
 /// Runs `cases` cases of interleaved writes on `server` (previous-release
 /// writes too when `previous` is given), one fresh team per case, then

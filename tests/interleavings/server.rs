@@ -87,6 +87,7 @@ pub trait PreviousWriter {
 
 /// No previous release: what a run over the fake stores has, since the
 /// previous release writes SQL and the fake has none.
+#[allow(dead_code, reason = "the run over PostgreSQL has the previous release")]
 pub enum NoPreviousRelease {}
 
 impl PreviousWriter for NoPreviousRelease {

@@ -10,6 +10,11 @@ mod backfill;
 #[path = "../contract/mod.rs"]
 mod contract;
 mod end_to_end;
+#[path = "../interleavings/mod.rs"]
+mod interleavings;
+// `interleavings` is the shared property above; this is its PostgreSQL run.
+#[path = "interleavings.rs"]
+mod interleavings_on_postgres;
 mod migrations;
 mod previous_release;
 mod support;
