@@ -10,6 +10,9 @@ mod backfill;
 #[path = "../contract/mod.rs"]
 mod contract;
 mod end_to_end;
+#[path = "../interleavings/mod.rs"]
+mod interleavings;
+mod interleavings_on_postgres;
 mod matrix;
 mod migrations;
 mod previous_release;
