@@ -17,6 +17,7 @@ use crate::previous_release::PreviousRelease;
 use crate::previous_release::mapping_rules::v2_names;
 use crate::support::TestDatabase;
 
+mod concurrent;
 mod split;
 
 const BATCH: u32 = 10;
