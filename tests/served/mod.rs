@@ -7,6 +7,8 @@
 //! `tests/integration.rs`, `#[path = "../served/mod.rs"] mod served;` in
 //! `tests/real/main.rs`.
 
+#![allow(dead_code)] // Each test target uses a different part.
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +35,7 @@ pub struct TestServer {
     pub v2: V2Client<Channel>,
     /// `dbrepo.app.v1.TaskService`.
     pub tasks: TaskServiceClient<Channel>,
+    address: String,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
 }
@@ -49,18 +52,21 @@ impl TestServer {
             // A dropped sender (a panicking test) stops the server too.
             let _ = stopped.await;
         }));
-        let channel = Channel::from_shared(address)
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect to the test server");
+        let channel = connect(&address).await;
         Self {
             v1: V1Client::new(channel.clone()),
             v2: V2Client::new(channel.clone()),
             tasks: TaskServiceClient::new(channel),
+            address,
             shutdown,
             server,
         }
+    }
+
+    /// A connection of its own, for clients that must not share one (drop
+    /// them before [`TestServer::stop`]).
+    pub async fn connect(&self) -> Channel {
+        connect(&self.address).await
     }
 
     /// Closes the clients, then shuts the server down and waits for it.
@@ -71,10 +77,19 @@ impl TestServer {
             tasks,
             shutdown,
             server,
+            ..
         } = self;
         drop((v1, v2, tasks));
         let _ = shutdown.send(());
         let served = tokio::time::timeout(STOP_TIMEOUT, server).await;
         served.expect("the server stops").unwrap().unwrap();
     }
+}
+
+async fn connect(address: &str) -> Channel {
+    let endpoint = Channel::from_shared(address.to_owned()).unwrap();
+    endpoint
+        .connect()
+        .await
+        .expect("connect to the test server")
 }

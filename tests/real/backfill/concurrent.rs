@@ -30,7 +30,9 @@ mod model;
 mod served;
 
 use model::{Ack, Model, Seeded, v1_request, v2_request};
-use served::{Served, get_v1, get_v2};
+use served::{get_v1, get_v2, serve};
+
+use crate::served::TestServer;
 
 /// Members written by the previous release before 0002.
 const MEMBERS: usize = 200;
@@ -50,7 +52,7 @@ const BATCH: u32 = 7;
 async fn v1_and_v2_clients_racing_on_the_same_members_during_a_backfill_lose_no_write() {
     let db = TestDatabase::migrated_to(1).await;
     let members = Arc::new(seed_with_previous_release(&db).await);
-    let served = Served::start(&db).await;
+    let mut served = serve(&db).await;
 
     let outcome = race_during_backfill(&db, &served, &members).await;
     let first = &outcome.backfill;
@@ -68,17 +70,15 @@ async fn v1_and_v2_clients_racing_on_the_same_members_during_a_backfill_lose_no_
         "every member backfilled"
     );
 
-    let (mut reader_v1, mut reader_v2) = served.readers().await;
     let mut touched_after_last_ack = 0;
     for (seeded, acks) in members.iter().zip(outcome.acks) {
-        let now_v1 = get_v1(&mut reader_v1, seeded.id).await;
-        let now_v2 = get_v2(&mut reader_v2, seeded.id).await;
+        let now_v1 = get_v1(&mut served.v1, seeded.id).await;
+        let now_v2 = get_v2(&mut served.v2, seeded.id).await;
         touched_after_last_ack += u64::from(verify(seeded, acks, &now_v1, &now_v2));
     }
     // The backfill is the only writer without acknowledgements, and it
     // writes a row at most once.
     assert!(touched_after_last_ack <= first.rows_updated + rerun.rows_updated);
-    drop((reader_v1, reader_v2));
     served.stop().await;
 }
 
@@ -98,7 +98,7 @@ struct Outcome {
 /// what the clients were told once they are done.
 async fn race_during_backfill(
     db: &TestDatabase,
-    served: &Served,
+    served: &TestServer,
     members: &Arc<Vec<Seeded>>,
 ) -> Outcome {
     let start = Arc::new(Barrier::new(2 * CLIENTS_PER_VERSION as usize + 1));
