@@ -13,7 +13,7 @@
 //! that back stores "Ada Lovelace", what it wrote after trimming (a change,
 //! so v2's names are re-derived).
 
-mod model;
+pub mod model;
 mod ops;
 mod previous;
 mod runner;

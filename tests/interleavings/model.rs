@@ -5,6 +5,7 @@
 
 use dbrepo::core::mapping::{join_names, split_full_name};
 use dbrepo::proto::manager::v2::MemberStatus;
+use dbrepo::proto::manager::{v1, v2};
 
 /// What v1 reads of a member.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -161,5 +162,25 @@ impl MemberModel {
             email: self.email.clone(),
             status: self.status,
         }
+    }
+}
+
+/// What v1 returned, in the model's terms.
+pub fn v1_view(member: &v1::Member) -> V1View {
+    V1View {
+        full_name: member.full_name.clone(),
+        email: member.email.clone(),
+        archived: member.archived,
+    }
+}
+
+/// What v2 returned, in the model's terms (an unknown status reads as
+/// UNSPECIFIED, which the model never holds).
+pub fn v2_view(member: &v2::Member) -> V2View {
+    V2View {
+        given_name: member.given_name.clone(),
+        family_name: member.family_name.clone(),
+        email: member.email.clone(),
+        status: member.status(),
     }
 }

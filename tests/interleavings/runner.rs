@@ -12,7 +12,7 @@ use proptest::test_runner::TestCaseError;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-use super::model::{MemberModel, V1View, V2View};
+use super::model::{MemberModel, v1_view, v2_view};
 use super::ops::{MEMBERS, Op};
 use super::previous::PreviousWriter;
 use crate::served::TestServer;
@@ -160,26 +160,6 @@ impl<'a, P: PreviousWriter> Case<'a, P> {
             .collect();
         prop_assert_eq!(listed, expected, "v2 ListMembers");
         Ok(())
-    }
-}
-
-/// What v1 returned, in the model's terms.
-pub fn v1_view(member: &v1::Member) -> V1View {
-    V1View {
-        full_name: member.full_name.clone(),
-        email: member.email.clone(),
-        archived: member.archived,
-    }
-}
-
-/// What v2 returned, in the model's terms (an unknown status reads as
-/// UNSPECIFIED, which the model never holds).
-pub fn v2_view(member: &v2::Member) -> V2View {
-    V2View {
-        given_name: member.given_name.clone(),
-        family_name: member.family_name.clone(),
-        email: member.email.clone(),
-        status: member.status(),
     }
 }
 

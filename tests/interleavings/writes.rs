@@ -7,10 +7,10 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use uuid::Uuid;
 
-use super::model::MemberModel;
+use super::model::{MemberModel, v1_view, v2_view};
 use super::ops::{Action, EmailWrite, FullNameWrite, Op};
 use super::previous::PreviousWriter;
-use super::runner::{Case, Tracked, failed, v1_view, v2_view};
+use super::runner::{Case, Tracked, failed};
 
 impl<'a, P: PreviousWriter> Case<'a, P> {
     /// Creates the op's member through its writer.

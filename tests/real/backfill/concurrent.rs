@@ -23,13 +23,14 @@ use tokio::sync::Barrier;
 use tonic::transport::Channel;
 
 use super::{backfill, count_unfilled};
+use crate::interleavings::model::{v1_view, v2_view};
 use crate::previous_release::PreviousRelease;
 use crate::support::TestDatabase;
 
 mod model;
 mod served;
 
-use model::{Ack, Model, Seeded, v1_request, v2_request};
+use model::{Ack, Seeded, apply, seeded_model, v1_request, v2_request};
 use served::{get_v1, get_v2, serve};
 
 use crate::served::TestServer;
@@ -156,15 +157,15 @@ fn verify(seeded: &Seeded, mut acks: Vec<Ack>, now_v1: &v1::Member, now_v2: &v2:
         etags.len(),
         "{id}"
     );
-    let mut model = Model::seeded(seeded);
+    let mut model = seeded_model(seeded);
     for ack in &acks {
-        model.apply(ack);
+        apply(&mut model, ack);
         ack.assert_predicted_by(&model, id);
     }
     let last = acks.last().unwrap_or_else(|| panic!("{id}: never written"));
     last.assert_same_view(now_v1, now_v2, id);
-    assert_eq!(model::v1_view(now_v1), model.v1_view(), "{id}: final v1");
-    assert_eq!(model::v2_view(now_v2), model.v2_view(), "{id}: final v2");
+    assert_eq!(v1_view(now_v1), model.v1_view(), "{id}: final v1");
+    assert_eq!(v2_view(now_v2), model.v2_view(), "{id}: final v2");
     model::assert_views_agree(now_v1, now_v2, id);
 
     let now = model::time_key(now_v2.update_time.as_ref());

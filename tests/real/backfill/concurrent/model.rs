@@ -1,12 +1,14 @@
-//! What the racing clients send, what they were told, and a model of one
-//! member that replays acknowledged writes by DOMAIN.md's mapping rules,
-//! written from the spec rather than from the service's own patch code.
+//! What the racing clients send, what they were told, and how they replay
+//! through the interleaving tests' model of DOMAIN.md's mapping rules
+//! (written from the spec, not from the service's own patch code).
 
 use dbrepo::core::mapping::{join_names, split_full_name};
 use dbrepo::proto::manager::v2::MemberStatus;
 use dbrepo::proto::manager::{v1, v2};
 use prost_types::Timestamp;
 use uuid::Uuid;
+
+use crate::interleavings::model::{MemberModel, v1_view, v2_view};
 
 /// A member as the previous release wrote it, before any race.
 pub struct Seeded {
@@ -34,11 +36,6 @@ pub enum Ack {
         got: v2::Member,
     },
 }
-
-/// v1's view of a member: full name, email, archived.
-pub type V1View = (String, String, bool);
-/// v2's view of a member: given name, family name, email, status.
-pub type V2View = (String, String, String, i32);
 
 /// A v1 update numbered `n`. Kind 0 renames (white space to trim and an
 /// ideographic space to split at) and sometimes archives; kind 1 changes
@@ -123,18 +120,6 @@ pub fn time_key(time: Option<&Timestamp>) -> (i64, i32) {
     (time.seconds, time.nanos)
 }
 
-/// What a v1 member response says about the member.
-pub fn v1_view(member: &v1::Member) -> V1View {
-    let m = member.clone();
-    (m.full_name, m.email, m.archived)
-}
-
-/// What a v2 member response says about the member (not its etag or times).
-pub fn v2_view(member: &v2::Member) -> V2View {
-    let m = member.clone();
-    (m.given_name, m.family_name, m.email, m.status)
-}
-
 impl Ack {
     /// When the write took effect: the row's new update_time.
     pub fn update_time(&self) -> (i64, i32) {
@@ -154,7 +139,7 @@ impl Ack {
 
     /// The response is the model's view right after this write: nothing
     /// it was based on was lost or applied out of order.
-    pub fn assert_predicted_by(&self, model: &Model, id: Uuid) {
+    pub fn assert_predicted_by(&self, model: &MemberModel, id: Uuid) {
         let at = self.update_time();
         match self {
             Self::V1 { got, .. } => assert_eq!(v1_view(got), model.v1_view(), "{id} v1 at {at:?}"),
@@ -171,93 +156,25 @@ impl Ack {
     }
 }
 
-/// A member as DOMAIN.md's rules make it after a sequence of writes.
-#[derive(Debug, Clone)]
-pub struct Model {
-    full_name: String,
-    given_name: String,
-    family_name: String,
-    email: String,
-    status: MemberStatus,
+/// The member as the previous release wrote it, before the race.
+pub fn seeded_model(seeded: &Seeded) -> MemberModel {
+    MemberModel::v1_created(&seeded.full_name, &seeded.email, seeded.archived)
 }
 
-impl Model {
-    /// The member as the previous release wrote it (v2 sees the split).
-    pub fn seeded(seeded: &Seeded) -> Self {
-        let (given_name, family_name) = split_full_name(&seeded.full_name);
-        let status = if seeded.archived {
-            MemberStatus::Archived
-        } else {
-            MemberStatus::Active
-        };
-        Self {
-            full_name: seeded.full_name.clone(),
-            given_name,
-            family_name,
-            email: seeded.email.clone(),
-            status,
+/// Applies one acknowledged write's request to `model`.
+pub fn apply(model: &mut MemberModel, ack: &Ack) {
+    match ack {
+        Ack::V1 { sent, .. } => {
+            let full_name = sent.full_name.as_deref();
+            model.v1_update(full_name, sent.email.as_deref(), sent.archived);
         }
-    }
-
-    /// Applies one acknowledged write's request.
-    pub fn apply(&mut self, ack: &Ack) {
-        match ack {
-            Ack::V1 { sent, .. } => self.apply_v1(sent),
-            Ack::V2 { sent, .. } => self.apply_v2(sent),
+        Ack::V2 { sent, .. } => {
+            let status = sent
+                .status
+                .map(|s| MemberStatus::try_from(s).expect("a sent status"));
+            let names = (sent.given_name.as_deref(), sent.family_name.as_deref());
+            model.v2_update(names.0, names.1, sent.email.as_deref(), status);
         }
-    }
-
-    /// Rule 2: a changed full name (compared trimmed) re-derives v2's
-    /// names, an unchanged one leaves them. Rule 3: true archives, false
-    /// reactivates only an archived member.
-    fn apply_v1(&mut self, sent: &v1::UpdateMemberRequest) {
-        if let Some(full_name) = sent.full_name.as_deref().map(str::trim)
-            && full_name != self.full_name.trim()
-        {
-            self.full_name = full_name.to_owned();
-            (self.given_name, self.family_name) = split_full_name(full_name);
-        }
-        if let Some(email) = &sent.email {
-            self.email.clone_from(email);
-        }
-        match sent.archived {
-            Some(true) => self.status = MemberStatus::Archived,
-            Some(false) if self.status == MemberStatus::Archived => {
-                self.status = MemberStatus::Active;
-            }
-            _ => {}
-        }
-    }
-
-    /// Rule 2: v2 names are stored exactly; v1 reads their join.
-    fn apply_v2(&mut self, sent: &v2::UpdateMemberRequest) {
-        if sent.given_name.is_some() || sent.family_name.is_some() {
-            if let Some(given_name) = &sent.given_name {
-                self.given_name.clone_from(given_name);
-            }
-            if let Some(family_name) = &sent.family_name {
-                self.family_name.clone_from(family_name);
-            }
-            self.full_name = join_names(&self.given_name, &self.family_name);
-        }
-        if let Some(email) = &sent.email {
-            self.email.clone_from(email);
-        }
-        if let Some(status) = sent.status {
-            self.status = MemberStatus::try_from(status).expect("a sent status");
-        }
-    }
-
-    /// What v1 must read.
-    pub fn v1_view(&self) -> V1View {
-        let archived = self.status == MemberStatus::Archived;
-        (self.full_name.clone(), self.email.clone(), archived)
-    }
-
-    /// What v2 must read.
-    pub fn v2_view(&self) -> V2View {
-        let (given, family) = (self.given_name.clone(), self.family_name.clone());
-        (given, family, self.email.clone(), self.status.into())
     }
 }
 
