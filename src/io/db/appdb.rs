@@ -11,9 +11,13 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+mod lists;
+
+use lists::list_tasks;
+
 use super::unexpected;
 use crate::core::fields::{MemberId, TaskId, TeamId};
-use crate::core::page::{Page, PageStart};
+use crate::core::page::Page;
 use crate::core::sql::app::{NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore};
 use crate::core::{Entity, Error, Result};
 
@@ -67,24 +71,51 @@ fn assignee_refused() -> Error {
     Error::FailedPrecondition("assignee_id must be an active member of the task's team".into())
 }
 
-/// A list filtered by a member the team does not have.
-fn unknown_assignee_filter() -> Error {
-    Error::FailedPrecondition("assignee_id is not a member of the team".into())
+/// The outcome of one task write statement: whether its target (team or
+/// task) exists, whether the assignee was acceptable, and the row written,
+/// if any (outer-joined, hence every column nullable).
+struct TaskWrite {
+    found: bool,
+    assignee_ok: bool,
+    id: Option<Uuid>,
+    team_id: Option<Uuid>,
+    title: Option<String>,
+    notes: Option<String>,
+    state: Option<String>,
+    assignee_id: Option<Uuid>,
+    due_at: Option<OffsetDateTime>,
+    created_at: Option<OffsetDateTime>,
+    updated_at: Option<OffsetDateTime>,
 }
 
-/// Turns the outcome columns of a write into the task or the error.
-fn written(found: bool, assignee_ok: bool, row: Option<TaskRow>, missing: Error) -> Result<Task> {
-    match (found, assignee_ok, row) {
-        (false, _, _) => Err(missing),
-        (true, false, _) => Err(assignee_refused()),
-        (true, true, Some(row)) => row.try_into(),
-        (true, true, None) => Err(Error::Internal("task write returned no row".into())),
+impl TaskWrite {
+    /// The task written, or why none was: `missing` when the target does
+    /// not exist.
+    fn into_task(self, missing: Error) -> Result<Task> {
+        let row = task_row(
+            self.id,
+            self.team_id,
+            self.title,
+            self.notes,
+            self.state,
+            self.assignee_id,
+            self.due_at,
+            self.created_at,
+            self.updated_at,
+        );
+        match (self.found, self.assignee_ok, row) {
+            (false, _, _) => Err(missing),
+            (true, false, _) => Err(assignee_refused()),
+            (true, true, Some(row)) => row.try_into(),
+            (true, true, None) => Err(Error::Internal("task write returned no row".into())),
+        }
     }
 }
 
 impl TaskStore for PgTaskStore {
     async fn create_task(&self, task: NewTask) -> Result<Task> {
-        let r = sqlx::query!(
+        let written = sqlx::query_as!(
+            TaskWrite,
             r#"WITH team AS (SELECT id FROM manager.teams WHERE id = $2),
                     assignee AS (
                       SELECT m.id FROM manager.members m
@@ -112,23 +143,7 @@ impl TaskStore for PgTaskStore {
         .fetch_one(&self.pool)
         .await
         .map_err(unexpected)?;
-        let row = task_row(
-            r.id,
-            r.team_id,
-            r.title,
-            r.notes,
-            r.state,
-            r.assignee_id,
-            r.due_at,
-            r.created_at,
-            r.updated_at,
-        );
-        written(
-            r.found,
-            r.assignee_ok,
-            row,
-            Error::not_found(Entity::Team, task.team_id),
-        )
+        written.into_task(Error::not_found(Entity::Team, task.team_id))
     }
 
     async fn get_task(&self, id: TaskId) -> Result<Task> {
@@ -154,7 +169,8 @@ impl TaskStore for PgTaskStore {
         let (set_due, due) = split_option(patch.due_time);
         // updated_at strictly increases, as for members, so clients can
         // order observations of a task by it.
-        let r = sqlx::query!(
+        let written = sqlx::query_as!(
+            TaskWrite,
             r#"WITH target AS (SELECT id, team_id FROM app.tasks WHERE id = $1 FOR UPDATE),
                     assignee AS (
                       SELECT m.id FROM manager.members m JOIN target ON m.team_id = target.team_id
@@ -189,23 +205,7 @@ impl TaskStore for PgTaskStore {
         .fetch_one(&self.pool)
         .await
         .map_err(unexpected)?;
-        let row = task_row(
-            r.id,
-            r.team_id,
-            r.title,
-            r.notes,
-            r.state,
-            r.assignee_id,
-            r.due_at,
-            r.created_at,
-            r.updated_at,
-        );
-        written(
-            r.found,
-            r.assignee_ok,
-            row,
-            Error::not_found(Entity::Task, id),
-        )
+        written.into_task(Error::not_found(Entity::Task, id))
     }
 
     async fn delete_task(&self, id: TaskId) -> Result<()> {
@@ -252,69 +252,4 @@ fn task_row(
         created_at: created_at?,
         updated_at: updated_at?,
     })
-}
-
-async fn list_tasks(pool: &PgPool, query: TaskQuery) -> Result<Page<Task>> {
-    let fetch = i64::from(query.page.size.get()) + 1;
-    let (after_time, after_id, offset) = match &query.page.start {
-        PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
-        PageStart::First => (None, None, 0),
-        PageStart::After(cursor) => (Some(cursor.create_time), Some(cursor.id.0), 0),
-    };
-    let (filter_assignee, assignee) = split_option(query.assignee_id);
-    let rows = sqlx::query!(
-        r#"SELECT t.id AS "team_found!",
-                  (NOT $2 OR $3::uuid IS NULL OR EXISTS (
-                     SELECT 1 FROM manager.members m WHERE m.team_id = t.id AND m.id = $3
-                  )) AS "assignee_known!",
-                  k.id AS "id?", k.team_id AS "team_id?", k.title AS "title?",
-                  k.notes AS "notes?", k.state AS "state?", k.assignee_id, k.due_at,
-                  k.created_at AS "created_at?", k.updated_at AS "updated_at?"
-           FROM manager.teams t
-           LEFT JOIN LATERAL (
-             SELECT * FROM app.tasks k
-             WHERE k.team_id = t.id
-               AND (NOT $2 OR k.assignee_id IS NOT DISTINCT FROM $3)
-               AND ($4::text IS NULL OR k.state = $4)
-               AND ($5::timestamptz IS NULL OR (k.created_at, k.id) > ($5, $6::uuid))
-             ORDER BY k.created_at, k.id
-             LIMIT $7 OFFSET $8
-           ) k ON true
-           WHERE t.id = $1
-           ORDER BY k.created_at, k.id"#,
-        query.team_id.0,
-        filter_assignee,
-        assignee.map(|m| m.0),
-        query.state.map(TaskState::as_stored),
-        after_time,
-        after_id,
-        fetch,
-        offset,
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(unexpected)?;
-    match rows.first() {
-        None => return Err(Error::not_found(Entity::Team, query.team_id)),
-        Some(first) if !first.assignee_known => return Err(unknown_assignee_filter()),
-        Some(_) => {}
-    }
-    let tasks = rows
-        .into_iter()
-        .filter_map(|r| {
-            task_row(
-                r.id,
-                r.team_id,
-                r.title,
-                r.notes,
-                r.state,
-                r.assignee_id,
-                r.due_at,
-                r.created_at,
-                r.updated_at,
-            )
-        })
-        .map(Task::try_from)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page::from_overfetch(tasks, query.page.size))
 }
