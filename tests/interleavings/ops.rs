@@ -24,7 +24,8 @@ pub enum FullNameWrite {
     /// A name drawn on its own, possibly padded with white space.
     Fresh(String),
     /// The member's current v1 name between `lead` and `trail` white space:
-    /// unchanged once trimmed.
+    /// unchanged once trimmed, unless the current name is a v2 join that
+    /// itself starts or ends in white space (then trimming changes it).
     Current {
         /// White space before the name.
         lead: String,
