@@ -14,7 +14,11 @@ pub mod managerdb;
 pub use appdb::PgTaskStore;
 pub use managerdb::PgManagerStore;
 
+use time::OffsetDateTime;
+use uuid::Uuid;
+
 use crate::core::Error;
+use crate::core::page::{CreatedCursor, PageStart};
 
 /// SQLSTATEs meaning the database lacks a table, column or function this
 /// build uses: the schema is older than this build needs.
@@ -52,5 +56,18 @@ pub(crate) fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
     match err {
         sqlx::Error::Database(db) => db.constraint(),
         _ => None,
+    }
+}
+
+/// The bind values of a list ordered by create time, then id: the position
+/// to continue after (keyset), or how many rows to skip (offset).
+pub(crate) fn created_bounds<Id>(
+    start: &PageStart<CreatedCursor<Id>>,
+    uuid: fn(&Id) -> Uuid,
+) -> (Option<OffsetDateTime>, Option<Uuid>, i64) {
+    match start {
+        PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
+        PageStart::First => (None, None, 0),
+        PageStart::After(cursor) => (Some(cursor.create_time), Some(uuid(&cursor.id)), 0),
     }
 }

@@ -4,10 +4,10 @@
 use sqlx::PgPool;
 
 use super::{split_option, task_row};
-use crate::core::page::{Page, PageStart};
+use crate::core::page::Page;
 use crate::core::sql::app::{Task, TaskQuery, TaskState};
 use crate::core::{Entity, Error, Result};
-use crate::io::db::unexpected;
+use crate::io::db::{created_bounds, unexpected};
 
 /// A list filtered by a member the team does not have.
 fn unknown_assignee_filter() -> Error {
@@ -16,11 +16,7 @@ fn unknown_assignee_filter() -> Error {
 
 pub(super) async fn list_tasks(pool: &PgPool, query: TaskQuery) -> Result<Page<Task>> {
     let fetch = i64::from(query.page.size.get()) + 1;
-    let (after_time, after_id, offset) = match &query.page.start {
-        PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
-        PageStart::First => (None, None, 0),
-        PageStart::After(cursor) => (Some(cursor.create_time), Some(cursor.id.0), 0),
-    };
+    let (after_time, after_id, offset) = created_bounds(&query.page.start, |id| id.0);
     let (filter_assignee, assignee) = split_option(query.assignee_id);
     let rows = sqlx::query!(
         r#"SELECT t.id AS "team_found!",

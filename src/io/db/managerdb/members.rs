@@ -6,18 +6,14 @@ use sqlx::PgPool;
 use super::{MemberRow, write_error};
 use crate::core::fields::MemberId;
 use crate::core::mapping::Precondition;
-use crate::core::page::{Page, PageStart};
+use crate::core::page::Page;
 use crate::core::sql::manager::{Member, MemberPatch, MemberQuery};
 use crate::core::{Entity, Error, Result};
-use crate::io::db::unexpected;
+use crate::io::db::{created_bounds, unexpected};
 
 pub(super) async fn list_members(pool: &PgPool, query: MemberQuery) -> Result<Page<Member>> {
     let fetch = i64::from(query.page.size.get()) + 1;
-    let (after_time, after_id, offset) = match &query.page.start {
-        PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
-        PageStart::First => (None, None, 0),
-        PageStart::After(cursor) => (Some(cursor.create_time), Some(cursor.id.0), 0),
-    };
+    let (after_time, after_id, offset) = created_bounds(&query.page.start, |id| id.0);
     let statuses: Vec<String> = query
         .statuses
         .iter()
