@@ -31,6 +31,11 @@ pub struct Config {
     #[arg(long, env = "DBREPO_STATEMENT_TIMEOUT_MS", default_value_t = 5_000)]
     pub statement_timeout_ms: u64,
 
+    /// Largest request message accepted, in bytes; a larger one is refused
+    /// with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "DBREPO_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+
     /// How long in-flight calls may run after SIGTERM or Ctrl-C, in seconds.
     #[arg(long, env = "DBREPO_SHUTDOWN_GRACE_SECS", default_value_t = 20)]
     pub shutdown_grace_secs: u64,

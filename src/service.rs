@@ -7,42 +7,119 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
-use crate::api::server::{routes, serve};
+use crate::api::health::{Health, PROBE_INTERVAL};
+use crate::api::server::{Limits, routes, serve};
 use crate::config::{Config, mask_password};
+use crate::io::db::session::{
+    DatabaseProbe, close_dead_connections, service_pool, service_session, terminate_unfinished,
+};
 use crate::io::db::{PgManagerStore, PgTaskStore};
 use crate::io::dev_database::DevDatabase;
 use crate::io::schema_gate;
 
+/// How long closing the pool may take once serving has ended: connections
+/// of calls abandoned at the end of the grace period are not waited for.
+const POOL_CLOSE_WAIT: Duration = Duration::from_millis(300);
+
 /// Serves until `shutdown` completes, then lets in-flight calls finish
-/// within the configured grace period, closes the pool and returns.
+/// within the configured grace period, cuts off what is still running,
+/// closes the pool and returns: within the grace period plus one second.
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (url, dev_database) = database_url(&config).await?;
-    let pool = connect(&config, &url).await?;
+    let options = session_options(&config, &url)?;
+    let pool = connect(&config, options.clone()).await?;
     schema_gate::check(&pool).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, "serving dbrepo.app.v1, dbrepo.manager.v1 and dbrepo.manager.v2");
+    tracing::info!(
+        %address,
+        application_name = options.get_application_name(),
+        "serving dbrepo.app.v1, dbrepo.manager.v1 and dbrepo.manager.v2"
+    );
     if dev_database.is_some() {
         print_dev_banner(address);
     }
-    let routes = routes(
+    let limits = Limits {
+        max_message_bytes: config.max_message_bytes,
+    };
+    let (routes, health) = routes(
         Arc::new(PgManagerStore::new(pool.clone())),
         Arc::new(PgTaskStore::new(pool.clone())),
+        &limits,
     )
     .await;
-    serve_with_grace(listener, routes, shutdown, config.shutdown_grace()).await?;
-    pool.close().await;
+    let probe = DatabaseProbe::new(options.clone());
+    let shutdown = stop_serving_health_first(health, probe, pool.clone(), shutdown);
+    let finished = serve_with_grace(listener, routes, shutdown, config.shutdown_grace()).await?;
+    if !finished {
+        let terminated = terminate_unfinished(&options).await;
+        tracing::warn!(
+            terminated,
+            "grace period over: calls still in flight were cut off and rolled back"
+        );
+    }
+    if tokio::time::timeout(POOL_CLOSE_WAIT, pool.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing the database pool timed out");
+    }
     drop(dev_database);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Keeps health following the database until `shutdown` completes, then
+/// turns it NOT_SERVING for good before the server stops accepting calls,
+/// so load balancers stop routing here first.
+fn stop_serving_health_first(
+    health: Health,
+    probe: DatabaseProbe,
+    pool: PgPool,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> impl Future<Output = ()> + Send + 'static {
+    let following = tokio::spawn(follow_database(health.clone(), probe, pool));
+    async move {
+        shutdown.await;
+        following.abort();
+        let _ = following.await;
+        health.set_serving(false).await;
+    }
+}
+
+/// Probes the database every [`PROBE_INTERVAL`] (a probe that does not
+/// answer within it counts as down) and sets health accordingly; logs each
+/// change once. When the database answers again, the pool's connections
+/// that died meanwhile are closed before health says SERVING. Runs until
+/// aborted.
+async fn follow_database(health: Health, mut probe: DatabaseProbe, pool: PgPool) {
+    let mut serving = true;
+    let mut ticks = tokio::time::interval(PROBE_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let up = tokio::time::timeout(PROBE_INTERVAL, probe.answers())
+            .await
+            .unwrap_or(false);
+        if up != serving {
+            if up {
+                let closed = close_dead_connections(&pool).await;
+                tracing::info!(closed, "database answers again: health is SERVING");
+            } else {
+                tracing::warn!("database cannot be reached: health is NOT_SERVING");
+            }
+            serving = up;
+            health.set_serving(up).await;
+        }
+    }
 }
 
 /// The configured URL, or the URL of a freshly started dev database.
@@ -63,27 +140,33 @@ async fn database_url(config: &Config) -> anyhow::Result<(String, Option<DevData
     Ok((dev.service_url().to_owned(), Some(dev)))
 }
 
-/// A pool whose connections carry the configured statement timeout.
-async fn connect(config: &Config, url: &str) -> anyhow::Result<PgPool> {
+/// The connect options of every service session (see
+/// [`crate::io::db::session`]).
+fn session_options(config: &Config, url: &str) -> anyhow::Result<PgConnectOptions> {
     let options: PgConnectOptions = url
         .parse()
         .with_context(|| format!("parsing DATABASE_URL {}", mask_password(url)))?;
-    let timeout = config.statement_timeout_ms.to_string();
-    let options = options.options([("statement_timeout", timeout.as_str())]);
-    PgPoolOptions::new()
-        .max_connections(config.pool_size)
-        .acquire_timeout(config.connect_timeout())
-        .connect_with(options)
-        .await
-        .with_context(|| format!("connecting to {}", mask_password(url)))
+    Ok(service_session(options, config.statement_timeout_ms))
 }
 
+/// The service's pool.
+async fn connect(config: &Config, options: PgConnectOptions) -> anyhow::Result<PgPool> {
+    service_pool(config.pool_size, config.connect_timeout())
+        .connect_with(options)
+        .await
+        .context("connecting to the database")
+}
+
+/// Serves until `shutdown` completes and in-flight calls finish, or the
+/// grace period after `shutdown` ends, whichever is first. Returns whether
+/// every call finished; at the end of the grace period the unfinished ones
+/// are dropped (cancelled).
 async fn serve_with_grace(
     listener: TcpListener,
     routes: tonic::service::Routes,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         shutdown.await;
@@ -96,10 +179,9 @@ async fn serve_with_grace(
     let server = serve(listener, routes, shutdown);
     tokio::pin!(server);
     tokio::select! {
-        served = &mut server => served.context("serving gRPC"),
+        served = &mut server => served.context("serving gRPC").map(|()| true),
         () = async { if signalled_rx.await.is_ok() { tokio::time::sleep(grace).await } else { std::future::pending().await } } => {
-            tracing::warn!("grace period over: abandoning calls still in flight");
-            Ok(())
+            Ok(false)
         }
     }
 }

@@ -8,6 +8,7 @@
 //! proto code and core; it never names the database.
 
 pub mod app;
+pub mod health;
 pub mod manager;
 pub mod page_token;
 pub mod server;

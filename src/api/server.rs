@@ -5,7 +5,8 @@
 //! ```no_run
 //! # async fn wire<M: dbrepo::core::sql::manager::ManagerStore, T: dbrepo::core::sql::app::TaskStore>(m: M, t: T) {
 //! use std::sync::Arc;
-//! let routes = dbrepo::api::server::routes(Arc::new(m), Arc::new(t)).await;
+//! let limits = dbrepo::api::server::Limits::default();
+//! let (routes, _health) = dbrepo::api::server::routes(Arc::new(m), Arc::new(t), &limits).await;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
 //! dbrepo::api::server::serve(listener, routes, async { /* a shutdown signal */ }).await.unwrap();
 //! # }
@@ -13,14 +14,15 @@
 
 use std::{future::Future, sync::Arc};
 
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::codegen::http;
 use tonic::server::NamedService;
 use tonic::service::Routes;
-use tonic_health::ServingStatus;
+use tower::util::MapResponseLayer;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use super::app::v1::TaskV1Service;
+use super::health::Health;
 use super::manager::{v1::ManagerV1Service, v2::ManagerV2Service};
 use crate::core::sql::{app::TaskStore, manager::ManagerStore};
 use crate::proto::{self, app, manager};
@@ -40,16 +42,35 @@ pub fn service_names() -> [&'static str; 3] {
     ]
 }
 
-/// Every service dbrepo serves, over one manager store and one task store:
-/// the three API versions, health (overall and per service, all SERVING) and
-/// reflection v1 and v1alpha.
-pub async fn routes<M: ManagerStore, T: TaskStore>(manager: Arc<M>, tasks: Arc<T>) -> Routes {
-    let (reporter, health) = tonic_health::server::health_reporter();
-    for name in service_names() {
-        reporter
-            .set_service_status(name, ServingStatus::Serving)
-            .await;
+/// Limits every API service applies to the calls it accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest request message, in bytes; a larger one is refused with
+    /// RESOURCE_EXHAUSTED before it is decoded.
+    pub max_message_bytes: usize,
+}
+
+impl Default for Limits {
+    /// gRPC's customary 4 MiB.
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+        }
     }
+}
+
+/// Every service dbrepo serves, over one manager store and one task store:
+/// the three API versions, health (overall and per service, SERVING until
+/// told otherwise through the returned [`Health`]) and reflection v1 and
+/// v1alpha.
+pub async fn routes<M: ManagerStore, T: TaskStore>(
+    manager: Arc<M>,
+    tasks: Arc<T>,
+    limits: &Limits,
+) -> (Routes, Health) {
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = Health::new(reporter);
+    health.set_serving(true).await;
     // Both reflection versions: some common clients speak only v1alpha.
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -62,12 +83,18 @@ pub async fn routes<M: ManagerStore, T: TaskStore>(manager: Arc<M>, tasks: Arc<T
     let reflection_v1alpha = reflection()
         .build_v1alpha()
         .expect("the embedded descriptors are valid");
-    Routes::new(ManagerV1Server::new(ManagerV1Service::new(manager.clone())))
-        .add_service(ManagerV2Server::new(ManagerV2Service::new(manager)))
-        .add_service(TaskV1Server::new(TaskV1Service::new(tasks)))
-        .add_service(health)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
+    let max = limits.max_message_bytes;
+    let routes = Routes::new(
+        ManagerV1Server::new(ManagerV1Service::new(manager.clone())).max_decoding_message_size(max),
+    )
+    .add_service(
+        ManagerV2Server::new(ManagerV2Service::new(manager)).max_decoding_message_size(max),
+    )
+    .add_service(TaskV1Server::new(TaskV1Service::new(tasks)).max_decoding_message_size(max))
+    .add_service(health_service)
+    .add_service(reflection_v1)
+    .add_service(reflection_v1alpha);
+    (routes, health)
 }
 
 /// Serves `routes` on `listener` until `shutdown` completes, then stops
@@ -88,10 +115,37 @@ pub async fn serve(
         .on_failure(DefaultOnFailure::new().level(Level::WARN));
     tonic::transport::Server::builder()
         .layer(trace)
+        .layer(MapResponseLayer::new(oversize_is_resource_exhausted))
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await
 }
+
+/// tonic refuses a request over the decoding limit with OUT_OF_RANGE;
+/// gRPC's status table says RESOURCE_EXHAUSTED. No dbrepo handler returns
+/// OUT_OF_RANGE, so the code alone identifies that refusal. It is always a
+/// trailers-only response (the request was never decoded), whose status is
+/// in the headers.
+fn oversize_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::Response<B> {
+    const OUT_OF_RANGE: &str = "11";
+    let headers = response.headers_mut();
+    if headers
+        .get(GRPC_STATUS)
+        .is_some_and(|code| code.as_bytes() == OUT_OF_RANGE.as_bytes())
+    {
+        let code = (tonic::Code::ResourceExhausted as i32).to_string();
+        headers.insert(
+            GRPC_STATUS,
+            code.parse().expect("a number is a header value"),
+        );
+    }
+    response
+}
+
+const GRPC_STATUS: &str = "grpc-status";
 
 /// "manager.v2" for "/dbrepo.manager.v2.ManagerService/GetTeam".
 fn api_version(path: &str) -> &str {

@@ -20,6 +20,15 @@ impl From<Error> for Status {
             Error::AlreadyExists(message) => Status::already_exists(message),
             Error::FailedPrecondition(message) => Status::failed_precondition(message),
             Error::Aborted(message) => Status::aborted(message),
+            Error::Conflict(cause) => {
+                tracing::warn!(
+                    error = cause_chain(cause.as_ref()),
+                    "conflict with a concurrent update"
+                );
+                Status::aborted(
+                    "the call conflicted with a concurrent update and changed nothing; retry it",
+                )
+            }
             Error::Unavailable(cause) => {
                 tracing::error!(error = cause_chain(cause.as_ref()), "database unavailable");
                 Status::unavailable("the database is unavailable; retry later")
@@ -78,6 +87,7 @@ mod tests {
                 Code::FailedPrecondition,
             ),
             (Error::stale_etag(), Code::Aborted),
+            (Error::Conflict("deadlock detected".into()), Code::Aborted),
         ];
         for (err, code) in cases {
             assert_eq!(Status::from(err).code(), code);

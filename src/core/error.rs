@@ -39,7 +39,15 @@ pub enum Error {
     /// The caller's etag is not the member's current one; nothing changed.
     #[error("{0}")]
     Aborted(String),
-    /// The database cannot be reached; retrying later may succeed.
+    /// The call lost a race with concurrent writers of the same rows (a
+    /// deadlock, a serialization failure, or a row that kept changing under
+    /// a read-modify-write) even after retrying inside the call; nothing
+    /// changed, and the client may retry.
+    #[error("conflict with a concurrent update")]
+    Conflict(#[source] Cause),
+    /// The database cannot be reached, is shutting down, or did not finish
+    /// in time (statement or lock timeout); nothing changed, and retrying
+    /// later may succeed.
     #[error("database unavailable")]
     Unavailable(#[source] Cause),
     /// An unexpected failure (a bug, or a database answer we do not understand).

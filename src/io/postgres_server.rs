@@ -230,6 +230,16 @@ impl PostgresServer {
         }
     }
 
+    /// Everything the server has logged so far: its log file, or the
+    /// container's output.
+    pub fn log(&self) -> Result<String, ServerError> {
+        match &self.inner {
+            Inner::Local(server) => server.log(),
+            Inner::Docker(server) => server.log(),
+            Inner::Stopped => Ok(String::new()),
+        }
+    }
+
     /// The superuser's password (random per server).
     pub fn superuser_password(&self) -> &str {
         &self.password

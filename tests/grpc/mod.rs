@@ -4,6 +4,7 @@
 //! server has shut down, so no server outlives its test.
 
 mod cross_version;
+mod limits;
 mod manager_v1;
 mod manager_v2;
 mod pagination;

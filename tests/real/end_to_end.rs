@@ -23,19 +23,30 @@ use tonic_health::pb::{
 
 use crate::support::TestDatabase;
 
+mod limits;
+mod shutdown;
+
 /// A running `dbrepo` and the address it serves on.
-struct Service {
-    child: Child,
-    address: String,
+pub struct Service {
+    /// The process.
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
 }
 
 /// Starts the binary on a free port and waits for its "serving" log line.
 async fn start(database_url: &str) -> Result<Service, String> {
+    start_with(database_url, &[]).await
+}
+
+/// [`start`] with more environment variables (later ones win).
+pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Result<Service, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dbrepo"))
         .env("DATABASE_URL", database_url)
         .env("DBREPO_LISTEN", "127.0.0.1:0")
         .env("DBREPO_LOG_FORMAT", "json")
         .env("DBREPO_SHUTDOWN_GRACE_SECS", "30")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -247,7 +258,8 @@ async fn assert_reflection_lists_the_services(address: &str) {
     }
 }
 
-async fn channel(address: &str) -> tonic::transport::Channel {
+/// A channel to `address`.
+pub async fn channel(address: &str) -> tonic::transport::Channel {
     tonic::transport::Endpoint::from_shared(address.to_owned())
         .expect("address")
         .connect()

@@ -10,6 +10,7 @@ mod backfill;
 #[path = "../contract/mod.rs"]
 mod contract;
 mod end_to_end;
+mod failures;
 #[path = "../interleavings/mod.rs"]
 mod interleavings;
 mod interleavings_on_postgres;

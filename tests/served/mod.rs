@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dbrepo::api::server::{routes, serve};
+use dbrepo::api::server::{Limits, routes, serve};
 use dbrepo::core::sql::app::TaskStore;
 use dbrepo::core::sql::manager::ManagerStore;
 use dbrepo::proto::app::v1::task_service_client::TaskServiceClient;
@@ -44,7 +44,7 @@ impl TestServer {
     /// Serves every dbrepo service over `manager` and `tasks` on an
     /// ephemeral port and connects to it.
     pub async fn serve<M: ManagerStore, T: TaskStore>(manager: Arc<M>, tasks: Arc<T>) -> Self {
-        let routes = routes(manager, tasks).await;
+        let (routes, _health) = routes(manager, tasks, &Limits::default()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();

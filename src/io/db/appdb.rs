@@ -15,7 +15,7 @@ mod lists;
 
 use lists::list_tasks;
 
-use super::unexpected;
+use super::{retry_once_on_conflict, unexpected};
 use crate::core::fields::{MemberId, TaskId, TeamId};
 use crate::core::page::Page;
 use crate::core::sql::app::{NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore};
@@ -114,7 +114,9 @@ impl TaskWrite {
 
 impl TaskStore for PgTaskStore {
     async fn create_task(&self, task: NewTask) -> Result<Task> {
-        let written = sqlx::query_as!(
+        let (id, task) = (TaskId::generate(), &task);
+        let written = retry_once_on_conflict(move || async move {
+            sqlx::query_as!(
             TaskWrite,
             r#"WITH team AS (SELECT id FROM manager.teams WHERE id = $2),
                     assignee AS (
@@ -133,7 +135,7 @@ impl TaskStore for PgTaskStore {
                       ins.notes AS "notes?", ins.state AS "state?", ins.assignee_id,
                       ins.due_at, ins.created_at AS "created_at?", ins.updated_at AS "updated_at?"
                FROM (SELECT 1) AS one LEFT JOIN ins ON true"#,
-            TaskId::generate().0,
+            id.0,
             task.team_id.0,
             task.title.as_str(),
             task.notes.as_str(),
@@ -142,7 +144,9 @@ impl TaskStore for PgTaskStore {
         )
         .fetch_one(&self.pool)
         .await
-        .map_err(unexpected)?;
+        .map_err(unexpected)
+        })
+        .await?;
         written.into_task(Error::not_found(Entity::Team, task.team_id))
     }
 
@@ -167,9 +171,11 @@ impl TaskStore for PgTaskStore {
     async fn update_task(&self, id: TaskId, patch: TaskPatch) -> Result<Task> {
         let (set_assignee, assignee) = split_option(patch.assignee_id);
         let (set_due, due) = split_option(patch.due_time);
+        let patch = &patch;
         // updated_at strictly increases, as for members, so clients can
         // order observations of a task by it.
-        let written = sqlx::query_as!(
+        let written = retry_once_on_conflict(move || async move {
+            sqlx::query_as!(
             TaskWrite,
             r#"WITH target AS (SELECT id, team_id FROM app.tasks WHERE id = $1 FOR UPDATE),
                     assignee AS (
@@ -204,15 +210,20 @@ impl TaskStore for PgTaskStore {
         )
         .fetch_one(&self.pool)
         .await
-        .map_err(unexpected)?;
+        .map_err(unexpected)
+        })
+        .await?;
         written.into_task(Error::not_found(Entity::Task, id))
     }
 
     async fn delete_task(&self, id: TaskId) -> Result<()> {
-        let result = sqlx::query!("DELETE FROM app.tasks WHERE id = $1", id.0)
-            .execute(&self.pool)
-            .await
-            .map_err(unexpected)?;
+        let result = retry_once_on_conflict(move || async move {
+            sqlx::query!("DELETE FROM app.tasks WHERE id = $1", id.0)
+                .execute(&self.pool)
+                .await
+                .map_err(unexpected)
+        })
+        .await?;
         if result.rows_affected() == 0 {
             return Err(Error::not_found(Entity::Task, id));
         }

@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 mod members;
 
-use members::{list_members, update_member};
+use members::{list_members, read_member, update_member};
 
-use super::{unexpected, violated_constraint};
+use super::{retry_once_on_conflict, unexpected, violated_constraint};
 use crate::core::fields::{MemberId, TeamId};
 use crate::core::mapping::{MemberStatus, Precondition, StoredNames};
 use crate::core::page::{Page, PageRequest, PageStart};
@@ -113,19 +113,23 @@ fn write_error(err: sqlx::Error, team_id: Option<TeamId>) -> Error {
 
 impl ManagerStore for PgManagerStore {
     async fn create_team(&self, team: NewTeam) -> Result<Team> {
-        let row = sqlx::query_as!(
-            TeamRow,
-            r#"INSERT INTO manager.teams (id, name, description)
-               VALUES ($1, $2, $3)
-               RETURNING id, name, description, created_at, updated_at"#,
-            TeamId::generate().0,
-            team.name.as_str(),
-            team.description.as_str(),
-        )
-        .fetch_one(&self.pool)
+        let (id, team) = (TeamId::generate(), &team);
+        retry_once_on_conflict(move || async move {
+            let row = sqlx::query_as!(
+                TeamRow,
+                r#"INSERT INTO manager.teams (id, name, description)
+                   VALUES ($1, $2, $3)
+                   RETURNING id, name, description, created_at, updated_at"#,
+                id.0,
+                team.name.as_str(),
+                team.description.as_str(),
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|err| write_error(err, None))?;
+            Ok(row.into())
+        })
         .await
-        .map_err(|err| write_error(err, None))?;
-        Ok(row.into())
     }
 
     async fn get_team(&self, id: TeamId) -> Result<Team> {
@@ -174,42 +178,35 @@ impl ManagerStore for PgManagerStore {
     }
 
     async fn create_member(&self, member: NewMember) -> Result<Member> {
-        let names = member.names.for_new_member();
-        let row = sqlx::query_as!(
-            MemberRow,
-            r#"INSERT INTO manager.members
-                 (id, team_id, full_name, given_name, family_name, email, status, archived)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-               RETURNING id, team_id, full_name, given_name, family_name, email, status,
-                         archived, created_at, updated_at"#,
-            MemberId::generate().0,
-            member.team_id.0,
-            names.full_name,
-            names.given_name,
-            names.family_name,
-            member.email.as_str(),
-            member.status.as_stored(),
-            member.status.is_archived(),
-        )
-        .fetch_one(&self.pool)
+        let (id, member) = (MemberId::generate(), &member);
+        let names = &member.names.for_new_member();
+        retry_once_on_conflict(move || async move {
+            sqlx::query_as!(
+                MemberRow,
+                r#"INSERT INTO manager.members
+                     (id, team_id, full_name, given_name, family_name, email, status, archived)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   RETURNING id, team_id, full_name, given_name, family_name, email, status,
+                             archived, created_at, updated_at"#,
+                id.0,
+                member.team_id.0,
+                names.full_name,
+                names.given_name,
+                names.family_name,
+                member.email.as_str(),
+                member.status.as_stored(),
+                member.status.is_archived(),
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|err| write_error(err, Some(member.team_id)))?
+            .try_into()
+        })
         .await
-        .map_err(|err| write_error(err, Some(member.team_id)))?;
-        row.try_into()
     }
 
     async fn get_member(&self, id: MemberId) -> Result<Member> {
-        sqlx::query_as!(
-            MemberRow,
-            r#"SELECT id, team_id, full_name, given_name, family_name, email, status,
-                      archived, created_at, updated_at
-               FROM manager.members WHERE id = $1"#,
-            id.0,
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unexpected)?
-        .ok_or_else(|| Error::not_found(Entity::Member, id))?
-        .try_into()
+        read_member(&self.pool, id).await
     }
 
     async fn list_members(&self, query: MemberQuery) -> Result<Page<Member>> {
@@ -222,7 +219,8 @@ impl ManagerStore for PgManagerStore {
         patch: MemberPatch,
         precondition: Precondition,
     ) -> Result<Member> {
-        update_member(&self.pool, id, patch, precondition).await
+        let (patch, precondition) = (&patch, &precondition);
+        retry_once_on_conflict(move || update_member(&self.pool, id, patch, precondition)).await
     }
 
     async fn delete_member(&self, id: MemberId, precondition: Precondition) -> Result<()> {
@@ -230,21 +228,24 @@ impl ManagerStore for PgManagerStore {
         // One statement: the CTE tells an unknown id (NOT_FOUND) from a stale
         // etag (ABORTED). A concurrent update makes the DELETE re-check the
         // etag against the newer row, so a stale etag never deletes.
-        let outcome = sqlx::query!(
-            r#"WITH target AS (SELECT id FROM manager.members WHERE id = $1),
+        let outcome = retry_once_on_conflict(move || async move {
+            sqlx::query!(
+                r#"WITH target AS (SELECT id FROM manager.members WHERE id = $1),
                     deleted AS (
                       DELETE FROM manager.members m USING target
                       WHERE m.id = target.id AND (NOT $2 OR m.updated_at = $3)
                       RETURNING m.id)
                SELECT EXISTS (SELECT 1 FROM target) AS "found!",
                       EXISTS (SELECT 1 FROM deleted) AS "deleted!""#,
-            id.0,
-            conditional,
-            expected,
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(unexpected)?;
+                id.0,
+                conditional,
+                expected,
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unexpected)
+        })
+        .await?;
         match (outcome.found, outcome.deleted) {
             (false, _) => Err(Error::not_found(Entity::Member, id)),
             (true, false) => Err(Error::stale_etag()),

@@ -10,6 +10,7 @@
 
 pub mod appdb;
 pub mod managerdb;
+pub mod session;
 
 pub use appdb::PgTaskStore;
 pub use managerdb::PgManagerStore;
@@ -17,22 +18,38 @@ pub use managerdb::PgManagerStore;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::core::Error;
 use crate::core::page::{CreatedCursor, PageStart};
+use crate::core::{Error, Result};
 
 /// SQLSTATEs meaning the database lacks a table, column or function this
 /// build uses: the schema is older than this build needs.
 const SCHEMA_TOO_OLD: [&str; 3] = ["42P01", "42703", "42883"];
 
-/// The error of a database failure that no constraint explains: the database
-/// is unreachable (UNAVAILABLE), its schema is too old (FAILED_PRECONDITION),
-/// or something unexpected happened (INTERNAL, cause kept for the log).
+/// SQLSTATEs of a statement that lost a race with another transaction:
+/// deadlock detected, serialization failure. PostgreSQL rolled it back, so
+/// running it again is safe.
+const CONFLICT: [&str; 2] = ["40P01", "40001"];
+
+/// SQLSTATEs of a statement that ran out of time: statement timeout (also
+/// any cancel request), lock wait timeout. Nothing was written.
+const TIMED_OUT: [&str; 2] = ["57014", "55P03"];
+
+/// The error of a database failure that no constraint explains, by its
+/// cause (shared/DOMAIN.md's table): the database is unreachable, shutting
+/// down, out of resources or too slow (UNAVAILABLE), a concurrent
+/// transaction won a race (ABORTED, after one retry by
+/// [`retry_once_on_conflict`]), its schema is too old (FAILED_PRECONDITION),
+/// or something unexpected happened (INTERNAL, a bug). The cause is kept for
+/// the log only.
 pub(crate) fn unexpected(err: sqlx::Error) -> Error {
     match &err {
+        // A protocol error is a byte stream that stopped making sense: in
+        // practice a connection cut mid-message (even mid-handshake).
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
         | sqlx::Error::WorkerCrashed => Error::Unavailable(err.into()),
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some(code) if SCHEMA_TOO_OLD.contains(&code) => {
@@ -41,13 +58,37 @@ pub(crate) fn unexpected(err: sqlx::Error) -> Error {
                     "the database schema is older than this build needs; run the migrations".into(),
                 )
             }
-            // Class 08 is connection exceptions, 57P0x the server shutting down.
-            Some(code) if code.starts_with("08") || code.starts_with("57P0") => {
+            Some(code) if CONFLICT.contains(&code) => Error::Conflict(err.into()),
+            // Class 08 is connection exceptions, 53 insufficient resources
+            // (too many connections, out of memory or disk), 57P0x the
+            // server shutting down.
+            Some(code)
+                if TIMED_OUT.contains(&code)
+                    || code.starts_with("08")
+                    || code.starts_with("53")
+                    || code.starts_with("57P0") =>
+            {
                 Error::Unavailable(err.into())
             }
             _ => Error::Internal(err.into()),
         },
         _ => Error::Internal(err.into()),
+    }
+}
+
+/// Runs `attempt`, and once more when it lost a race with a concurrent
+/// transaction ([`Error::Conflict`]): PostgreSQL rolled the loser back, so
+/// nothing of the first attempt remains. A second loss is the client's to
+/// retry (ABORTED).
+pub(crate) async fn retry_once_on_conflict<T, F: Future<Output = Result<T>>>(
+    mut attempt: impl FnMut() -> F,
+) -> Result<T> {
+    match attempt().await {
+        Err(Error::Conflict(cause)) => {
+            tracing::info!(error = %cause, "retrying once after a conflict with a concurrent transaction");
+            attempt().await
+        }
+        other => other,
     }
 }
 
@@ -69,5 +110,117 @@ pub(crate) fn created_bounds<Id>(
         PageStart::Offset(offset) => (None, None, i64::from(offset.get())),
         PageStart::First => (None, None, 0),
         PageStart::After(cursor) => (Some(cursor.create_time), Some(uuid(&cursor.id)), 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::error::Error as StdError;
+    use std::fmt;
+
+    use sqlx::error::{DatabaseError, ErrorKind};
+
+    use super::*;
+
+    /// A database error with only a SQLSTATE, as PostgreSQL would send it.
+    #[derive(Debug)]
+    struct Sqlstate(&'static str);
+
+    impl fmt::Display for Sqlstate {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl StdError for Sqlstate {}
+
+    impl DatabaseError for Sqlstate {
+        fn message(&self) -> &str {
+            "a database error"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn StdError + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn StdError + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Other
+        }
+    }
+
+    fn mapped(code: &'static str) -> Error {
+        unexpected(sqlx::Error::Database(Box::new(Sqlstate(code))))
+    }
+
+    #[test]
+    fn database_failures_map_by_cause_as_the_error_table_says() {
+        let unavailable = [
+            ("57014", "statement timeout"),
+            ("55P03", "lock wait timeout"),
+            ("08006", "connection failure"),
+            ("08001", "cannot connect"),
+            ("57P01", "admin shutdown"),
+            ("57P02", "crash shutdown"),
+            ("57P03", "cannot connect now"),
+            ("53300", "too many connections"),
+        ];
+        for (code, why) in unavailable {
+            assert!(
+                matches!(mapped(code), Error::Unavailable(_)),
+                "{code} {why}"
+            );
+        }
+        for (code, why) in [("40P01", "deadlock"), ("40001", "serialization failure")] {
+            assert!(matches!(mapped(code), Error::Conflict(_)), "{code} {why}");
+        }
+        assert!(
+            matches!(mapped("42P01"), Error::FailedPrecondition(_)),
+            "schema too old"
+        );
+        assert!(
+            matches!(mapped("XX000"), Error::Internal(_)),
+            "a bug stays INTERNAL"
+        );
+        assert!(matches!(
+            unexpected(sqlx::Error::PoolTimedOut),
+            Error::Unavailable(_)
+        ));
+    }
+
+    /// Runs `retry_once_on_conflict` over attempts that fail with the
+    /// SQLSTATEs in `failures` (then succeed); returns the outcome and how
+    /// many attempts ran.
+    async fn attempts(failures: &[&'static str]) -> (Result<usize>, usize) {
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let count = &count;
+        let outcome = retry_once_on_conflict(move || async move {
+            let attempt = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match failures.get(attempt) {
+                Some(code) => Err(mapped(code)),
+                None => Ok(attempt + 1),
+            }
+        })
+        .await;
+        (outcome, count.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_conflict_is_retried_once_then_reported() {
+        let (once, ran) = attempts(&["40P01"]).await;
+        assert_eq!((once.unwrap(), ran), (2, 2), "the second attempt's answer");
+        let (twice, ran) = attempts(&["40001", "40P01"]).await;
+        assert!(matches!(twice, Err(Error::Conflict(_))));
+        assert_eq!(ran, 2, "retried exactly once");
+        let (timeout, ran) = attempts(&["57014"]).await;
+        assert!(matches!(timeout, Err(Error::Unavailable(_))));
+        assert_eq!(ran, 1, "only conflicts are retried");
     }
 }

@@ -61,6 +61,20 @@ impl DockerServer {
         ExitGuard::new(cleanup, Some((script, vec![OsString::from(&self.id)]))).ok()
     }
 
+    /// The container's output so far (the server logs to it).
+    pub(super) fn log(&self) -> Result<String, ServerError> {
+        let output = Command::new("docker")
+            .args(["logs", &self.id])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| ServerError::Io {
+                action: "running docker logs".into(),
+                source,
+            })?;
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr))
+    }
+
     /// Removes the container and its volumes.
     pub(super) fn stop(self) -> Result<(), ServerError> {
         remove(&self.id)

@@ -219,6 +219,11 @@ impl LocalServer {
         }
     }
 
+    /// The server's log file so far.
+    pub(super) fn log(&self) -> Result<String, ServerError> {
+        fs::read_to_string(self.log_path()).map_err(io_error("reading the server log"))
+    }
+
     fn log_path(&self) -> PathBuf {
         self.dir.path().join("postgres.log")
     }

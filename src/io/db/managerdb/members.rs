@@ -78,47 +78,75 @@ pub(super) async fn list_members(pool: &PgPool, query: MemberQuery) -> Result<Pa
     Ok(Page::from_overfetch(members, query.page.size))
 }
 
-/// Locks the row, checks existence then the etag, applies the patch with
-/// core's rules and writes every column back, in one short transaction.
-/// This is the one RPC with more than one statement: v2 may change one name
-/// part, and the other part of a never-backfilled row exists only as a
-/// derivation in Rust.
+/// How many times a read-modify-write update is tried before a row that
+/// keeps changing under it is reported as a conflict (ABORTED).
+const UPDATE_ATTEMPTS: usize = 8;
+
+/// Reads the row, checks existence then the etag, applies the patch with
+/// core's rules in Rust, and writes every column back only if the row is
+/// still the version that was read (its `updated_at`, which every write
+/// moves strictly forward); a lost race reads again. Two statements and no
+/// explicit transaction: no lock is held between them, and no cancelled
+/// call can leave a transaction open on a pooled connection. The patch is
+/// computed in Rust because v2 may change one name part while the other
+/// part of a never-backfilled row exists only as a derivation here.
 pub(super) async fn update_member(
     pool: &PgPool,
     id: MemberId,
-    patch: MemberPatch,
-    precondition: Precondition,
+    patch: &MemberPatch,
+    precondition: &Precondition,
 ) -> Result<Member> {
-    let mut tx = pool.begin().await.map_err(unexpected)?;
-    let current: Member = sqlx::query_as!(
+    for _ in 0..UPDATE_ATTEMPTS {
+        let current = read_member(pool, id).await?;
+        if let Precondition::Etag(etag) = precondition
+            && !etag.matches(current.update_time)
+        {
+            return Err(Error::stale_etag());
+        }
+        if let Some(updated) = write_if_unchanged(pool, &current, &patch.apply(&current)).await? {
+            return Ok(updated);
+        }
+    }
+    Err(Error::Conflict(
+        format!("member {id} changed under {UPDATE_ATTEMPTS} update attempts in a row").into(),
+    ))
+}
+
+/// One member by id, or NOT_FOUND.
+pub(super) async fn read_member(pool: &PgPool, id: MemberId) -> Result<Member> {
+    sqlx::query_as!(
         MemberRow,
         r#"SELECT id, team_id, full_name, given_name, family_name, email, status,
                   archived, created_at, updated_at
-           FROM manager.members WHERE id = $1 FOR UPDATE"#,
+           FROM manager.members WHERE id = $1"#,
         id.0,
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(pool)
     .await
     .map_err(unexpected)?
     .ok_or_else(|| Error::not_found(Entity::Member, id))?
-    .try_into()?;
-    if let Precondition::Etag(etag) = &precondition
-        && !etag.matches(current.update_time)
-    {
-        return Err(Error::stale_etag());
-    }
-    let next = patch.apply(&current);
+    .try_into()
+}
+
+/// Writes `next` over `current`'s row if nobody changed the row since
+/// `current` was read; `None` when somebody did (or deleted it).
+async fn write_if_unchanged(
+    pool: &PgPool,
+    current: &Member,
+    next: &Member,
+) -> Result<Option<Member>> {
     // updated_at is set by the members_v2_sync trigger: strictly later than
     // before, whichever release writes, so the etag always changes.
-    let row = sqlx::query_as!(
+    sqlx::query_as!(
         MemberRow,
         r#"UPDATE manager.members
-           SET full_name = $2, given_name = $3, family_name = $4, email = $5,
-               status = $6, archived = $7
-           WHERE id = $1
+           SET full_name = $3, given_name = $4, family_name = $5, email = $6,
+               status = $7, archived = $8
+           WHERE id = $1 AND updated_at = $2
            RETURNING id, team_id, full_name, given_name, family_name, email, status,
                      archived, created_at, updated_at"#,
-        id.0,
+        current.id.0,
+        current.update_time,
         next.names.full_name,
         next.names.given_name,
         next.names.family_name,
@@ -126,9 +154,9 @@ pub(super) async fn update_member(
         next.status.as_stored(),
         next.status.is_archived(),
     )
-    .fetch_one(&mut *tx)
+    .fetch_optional(pool)
     .await
-    .map_err(|err| write_error(err, None))?;
-    tx.commit().await.map_err(unexpected)?;
-    row.try_into()
+    .map_err(|err| write_error(err, None))?
+    .map(Member::try_from)
+    .transpose()
 }

@@ -1,0 +1,46 @@
+//! `grpc.health.v1.Health` as shared/DOMAIN.md promises it: NOT_SERVING for
+//! "" and every API service while the database cannot be reached, SERVING
+//! again as soon as it answers, and NOT_SERVING for good from the moment a
+//! shutdown begins. `Watch` streams every change (tonic-health does that).
+//!
+//! The database is probed by whoever runs the server (`service.rs`, over a
+//! connection of its own), at most once per [`PROBE_INTERVAL`] and never
+//! per `Check`, so health checks cost the database nothing however often
+//! they come.
+
+use std::time::Duration;
+
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+use super::server::service_names;
+
+/// How often the database is probed: the bound on how long health may lag
+/// behind the database's state.
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The serving status of the whole server ("") and of each API service.
+#[derive(Clone)]
+pub struct Health {
+    reporter: HealthReporter,
+}
+
+impl Health {
+    pub(super) fn new(reporter: HealthReporter) -> Self {
+        Self { reporter }
+    }
+
+    /// Sets "" and every API service to SERVING or NOT_SERVING; watchers
+    /// see the change only when it is one.
+    pub async fn set_serving(&self, serving: bool) {
+        let status = if serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        self.reporter.set_service_status("", status).await;
+        for name in service_names() {
+            self.reporter.set_service_status(name, status).await;
+        }
+    }
+}

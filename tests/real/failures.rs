@@ -1,0 +1,63 @@
+//! Failure paths on real PostgreSQL, through real gRPC clients: a database
+//! that is slow, locked, deadlocked, unreachable, or whose calls are
+//! cancelled midway. Each promise of shared/DOMAIN.md's error table and of
+//! "Health and shutdown" that a database failure can break has a test here
+//! (shutdown itself is tested on the real binary in `end_to_end`).
+
+mod cancellation;
+mod deadlock;
+mod health;
+mod timeouts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dbrepo::io::db::session;
+use dbrepo::io::db::{PgManagerStore, PgTaskStore};
+use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+
+use crate::served::TestServer;
+use crate::support::TestDatabase;
+
+/// A pool of `connections` sessions on `db`, set up exactly as the service
+/// sets up its own, with `statement_timeout_ms`.
+pub async fn service_pool(
+    db: &TestDatabase,
+    connections: u32,
+    statement_timeout_ms: u64,
+) -> PgPool {
+    let options: PgConnectOptions = db.service_url().parse().expect("service url");
+    session::service_pool(connections, Duration::from_secs(10))
+        .connect_with(session::service_session(options, statement_timeout_ms))
+        .await
+        .expect("connect as the service login")
+}
+
+/// A server over `pool`, with one client per published service.
+pub async fn serve(pool: &PgPool) -> TestServer {
+    TestServer::serve(
+        Arc::new(PgManagerStore::new(pool.clone())),
+        Arc::new(PgTaskStore::new(pool.clone())),
+    )
+    .await
+}
+
+/// Waits until `sessions` sessions of `db` wait on a lock: the statement
+/// under test has reached the database and is blocked.
+pub async fn wait_for_lock_waiters(owner: &PgPool, db: &TestDatabase, sessions: i64) {
+    for _ in 0..400 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+        )
+        .bind(db.name())
+        .fetch_one(owner)
+        .await
+        .unwrap();
+        if waiting >= sessions {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no statement ever waited on the lock");
+}
