@@ -1,0 +1,64 @@
+//! Table-driven tests of the field types.
+
+use super::*;
+
+#[test]
+fn full_name_is_trimmed_with_unicode_white_space_and_keeps_inner_space() {
+    let name = FullName::parse("\u{3000} Ada  Lovelace\t\u{a0}").unwrap();
+    assert_eq!(name.as_str(), "Ada  Lovelace");
+}
+
+#[test]
+fn blank_required_text_is_rejected() {
+    assert!(FullName::parse(" \u{2003}\n").is_err());
+    assert!(TeamName::parse("   ".into()).is_err());
+    assert!(GivenName::parse(String::new()).is_err());
+}
+
+#[test]
+fn lengths_count_characters_not_bytes() {
+    assert!(GivenName::parse("é".repeat(100)).is_ok());
+    assert!(GivenName::parse("é".repeat(101)).is_err());
+    assert!(FamilyName::parse(String::new()).is_ok());
+    assert!(TeamName::parse("x".repeat(201)).is_err());
+    assert!(FullName::parse(&format!("  {}  ", "y".repeat(200))).is_ok());
+}
+
+#[test]
+fn email_shapes() {
+    let cases = [
+        ("ada@example.org", true, "plain"),
+        ("Ada.L@Sub.Example.org", true, "mixed case and dots"),
+        ("ada@example", false, "no dot after @"),
+        ("ada.example.org", false, "no @"),
+        ("a@b@example.org", false, "two @"),
+        ("@example.org", false, "nothing before @"),
+        ("ada@.org", false, "dot first in domain"),
+        ("ada@example.", false, "dot last in domain"),
+        ("ada lovelace@example.org", false, "white space"),
+    ];
+    for (email, ok, why) in cases {
+        assert_eq!(Email::parse(email.into()).is_ok(), ok, "{why}: {email}");
+    }
+    let long = format!("{}@example.org", "a".repeat(254 - 12));
+    assert_eq!(long.chars().count(), 254);
+    assert!(Email::parse(long.clone()).is_ok());
+    assert!(Email::parse(format!("a{long}")).is_err());
+}
+
+#[test]
+fn page_size_defaults_and_bounds() {
+    assert_eq!(PageSize::parse(0).unwrap().get(), 50);
+    assert_eq!(PageSize::parse(100).unwrap().get(), 100);
+    assert!(PageSize::parse(101).is_err());
+    assert!(PageSize::parse(-1).is_err());
+    assert!(Offset::parse(-5).is_err());
+}
+
+#[test]
+fn ids_must_be_uuids() {
+    assert!(TeamId::parse("").is_err());
+    assert!(TeamId::parse("not-a-uuid").is_err());
+    let id = TeamId::generate();
+    assert_eq!(TeamId::parse(&id.to_string()).unwrap(), id);
+}
