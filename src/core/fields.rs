@@ -3,7 +3,8 @@
 //! these types, so a request that fails validation cannot reach a write.
 //!
 //! Lengths count Unicode scalar values; "white space" is Unicode White_Space
-//! (`char::is_whitespace`).
+//! (`char::is_whitespace`). No text may hold U+0000: PostgreSQL's `text`
+//! cannot store it, so the check here keeps it from ever reaching a query.
 
 use std::fmt;
 
@@ -24,10 +25,11 @@ macro_rules! bounded_text {
             /// Largest accepted length in characters.
             pub const MAX_CHARS: usize = $max;
 
-            /// Accepts `value` as written when its length is in range and,
-            /// for a required value, it is not only white space.
+            /// Accepts `value` as written when it holds no U+0000, its
+            /// length is in range and, for a required value, it is not
+            /// only white space.
             pub fn parse(value: String) -> Result<Self, Violation> {
-                check_length(&value, Self::MIN_CHARS, Self::MAX_CHARS)?;
+                check_text(&value, Self::MIN_CHARS, Self::MAX_CHARS)?;
                 Ok(Self(value))
             }
 
@@ -44,7 +46,19 @@ macro_rules! bounded_text {
     };
 }
 
-fn check_length(value: &str, min: usize, max: usize) -> Result<(), Violation> {
+/// Rejects text that holds U+0000, which PostgreSQL's `text` cannot store
+/// (the database would refuse the whole statement).
+pub fn check_no_nul(value: &str) -> Result<(), Violation> {
+    if value.contains('\0') {
+        return Err(Violation("must not contain U+0000 (NUL)".into()));
+    }
+    Ok(())
+}
+
+/// The rules every text field shares: no U+0000, a length in `min..=max`
+/// characters, and not blank when required.
+fn check_text(value: &str, min: usize, max: usize) -> Result<(), Violation> {
+    check_no_nul(value)?;
     if min > 0 && value.trim().is_empty() {
         return Err(Violation("is required and must not be blank".into()));
     }
@@ -90,10 +104,10 @@ impl FullName {
     /// Largest accepted length in characters, after trimming.
     pub const MAX_CHARS: usize = 200;
 
-    /// Trims `value` at both ends and checks the length of what remains.
+    /// Trims `value` at both ends and checks what remains like any text.
     pub fn parse(value: &str) -> Result<Self, Violation> {
         let trimmed = value.trim();
-        check_length(trimmed, 1, Self::MAX_CHARS)?;
+        check_text(trimmed, 1, Self::MAX_CHARS)?;
         Ok(Self(trimmed.to_owned()))
     }
 
@@ -115,7 +129,7 @@ impl Email {
 
     /// Checks the shape described on the type.
     pub fn parse(value: String) -> Result<Self, Violation> {
-        check_length(&value, 1, Self::MAX_CHARS)?;
+        check_text(&value, 1, Self::MAX_CHARS)?;
         let mut parts = value.split('@');
         let (local, domain) = match (parts.next(), parts.next(), parts.next()) {
             (Some(local), Some(domain), None) => (local, domain),

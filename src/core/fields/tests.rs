@@ -62,3 +62,43 @@ fn ids_must_be_uuids() {
     let id = TeamId::generate();
     assert_eq!(TeamId::parse(&id.to_string()).unwrap(), id);
 }
+
+#[test]
+fn no_text_field_accepts_u0000_anywhere() {
+    // PostgreSQL's `text` cannot hold U+0000: a value with one must be
+    // refused here, where it is a client error, not by the database.
+    type Parse = fn(&str) -> Result<(), Violation>;
+    let parsers: [(&str, Parse); 8] = [
+        ("team name", |v| TeamName::parse(v.into()).map(drop)),
+        ("description", |v| Description::parse(v.into()).map(drop)),
+        ("given name", |v| GivenName::parse(v.into()).map(drop)),
+        ("family name", |v| FamilyName::parse(v.into()).map(drop)),
+        ("title", |v| Title::parse(v.into()).map(drop)),
+        ("notes", |v| Notes::parse(v.into()).map(drop)),
+        ("full name", |v| FullName::parse(v).map(drop)),
+        ("email", |v| Email::parse(v.into()).map(drop)),
+    ];
+    let values = [
+        ("ada\0@example.org", "inside"),
+        ("\0ada@example.org", "first"),
+        ("ada@example.org\0", "last, where trimming does not reach"),
+        ("\0", "alone"),
+    ];
+    for (field, parse) in parsers {
+        assert!(
+            parse("ada@example.org").is_ok(),
+            "{field}: the control value"
+        );
+        for (value, why) in values {
+            let violation = parse(value).expect_err(field);
+            assert!(
+                violation.0.contains("U+0000"),
+                "{field}, NUL {why}: {violation}"
+            );
+        }
+    }
+    assert!(
+        check_no_nul("Ada \u{1} Lovelace").is_ok(),
+        "other controls are storable"
+    );
+}
