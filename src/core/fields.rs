@@ -8,6 +8,7 @@
 
 use std::fmt;
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::error::Violation;
@@ -194,6 +195,55 @@ uuid_id!(
     /// The id of a task.
     TaskId
 );
+
+/// A point in time that a protobuf `Timestamp` can carry: 0001-01-01T00:00:00Z
+/// to 9999-12-31T23:59:59.999999999Z, cut to whole microseconds. Every time a
+/// client sends (a due time, the position in a page token) passes through
+/// here, because PostgreSQL stores no time before 4713 BC and a time it
+/// refuses must be the client's error, not the database's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp(OffsetDateTime);
+
+impl Timestamp {
+    /// 0001-01-01T00:00:00Z, in seconds since the Unix epoch.
+    pub const MIN_SECONDS: i64 = -62_135_596_800;
+    /// 9999-12-31T23:59:59Z, in seconds since the Unix epoch.
+    pub const MAX_SECONDS: i64 = 253_402_300_799;
+
+    /// Seconds since the Unix epoch and nanoseconds into that second, as
+    /// protobuf carries them. The nanoseconds below a microsecond are cut,
+    /// so the time reads back from the database exactly as it is kept here.
+    pub fn from_unix(seconds: i64, nanos: i32) -> Result<Self, Violation> {
+        if !(0..1_000_000_000).contains(&nanos) {
+            return Err(Violation(format!(
+                "nanos must be 0 to 999,999,999, got {nanos}"
+            )));
+        }
+        if !(Self::MIN_SECONDS..=Self::MAX_SECONDS).contains(&seconds) {
+            return Err(Violation(format!(
+                "must lie between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z, \
+                 got {seconds} seconds since 1970"
+            )));
+        }
+        let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(nanos - nanos % 1000);
+        OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .map(Self)
+            .map_err(|err| Violation(err.to_string()))
+    }
+
+    /// Microseconds since the Unix epoch, as page tokens and etags carry a
+    /// time.
+    pub fn from_unix_micros(micros: i64) -> Result<Self, Violation> {
+        // The remainder is below 10^6, so the nanoseconds fit an i32.
+        let nanos = micros.rem_euclid(1_000_000) as i32 * 1000;
+        Self::from_unix(micros.div_euclid(1_000_000), nanos)
+    }
+
+    /// The time.
+    pub fn get(self) -> OffsetDateTime {
+        self.0
+    }
+}
 
 /// How many items a list returns at most: 1–100; 0 in a request means 50.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -102,3 +102,73 @@ fn no_text_field_accepts_u0000_anywhere() {
         "other controls are storable"
     );
 }
+
+#[test]
+fn timestamps_keep_to_protobufs_range() {
+    use time::macros::datetime;
+    let (min, max) = (Timestamp::MIN_SECONDS, Timestamp::MAX_SECONDS);
+    let cases = [
+        (
+            min,
+            0,
+            Some(datetime!(0001-01-01 0:00 UTC)),
+            "the first instant",
+        ),
+        (
+            max,
+            999_999_999,
+            Some(datetime!(9999-12-31 23:59:59.999_999 UTC)),
+            "the last, cut to µs",
+        ),
+        (
+            0,
+            1_500,
+            Some(datetime!(1970-01-01 0:00:00.000_001 UTC)),
+            "nanoseconds cut to µs",
+        ),
+        (min - 1, 999_999_999, None, "the last nanosecond of year 0"),
+        (max + 1, 0, None, "year 10000"),
+        (
+            -219_951_955_440,
+            0,
+            None,
+            "year -5000: before PostgreSQL's 4713 BC",
+        ),
+        (i64::MIN, 0, None, "far past"),
+        (i64::MAX, 0, None, "far future"),
+        (0, -1, None, "negative nanos"),
+        (0, 1_000_000_000, None, "a whole second of nanos"),
+    ];
+    for (seconds, nanos, expected, why) in cases {
+        let got = Timestamp::from_unix(seconds, nanos).map(Timestamp::get);
+        assert_eq!(got.ok(), expected, "{why}: {seconds}s {nanos}ns");
+    }
+}
+
+#[test]
+fn timestamps_from_micros_follow_the_same_range() {
+    let last = Timestamp::MAX_SECONDS * 1_000_000 + 999_999;
+    let first = Timestamp::MIN_SECONDS * 1_000_000;
+    assert_eq!(
+        Timestamp::from_unix_micros(last).unwrap(),
+        Timestamp::from_unix(Timestamp::MAX_SECONDS, 999_999_000).unwrap()
+    );
+    assert_eq!(Timestamp::from_unix_micros(first).unwrap().get().year(), 1);
+    assert_eq!(
+        Timestamp::from_unix_micros(-1)
+            .unwrap()
+            .get()
+            .unix_timestamp_nanos(),
+        -1_000,
+        "before 1970"
+    );
+    for (micros, why) in [
+        (last + 1, "year 10000"),
+        (first - 1, "year 0"),
+        (i64::MIN, "far past"),
+        (i64::MAX, "far future"),
+    ] {
+        let violation = Timestamp::from_unix_micros(micros).expect_err(why);
+        assert!(violation.0.contains("0001-01-01"), "{why}: {violation}");
+    }
+}
