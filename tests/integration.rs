@@ -9,13 +9,16 @@
 //! - [`interleavings`]: property tests of v1 and v2 writers interleaved on
 //!   the same members, here over the fake stores;
 //! - [`served`]: the real tonic server over any stores, with a client per
-//!   published service.
+//!   published service;
+//! - [`unstorable`]: input PostgreSQL cannot store, over gRPC, here over
+//!   the fake stores.
 
 mod contract;
 mod fake;
 mod grpc;
 mod interleavings;
 mod served;
+mod unstorable;
 
 /// The contract over the fake reading the system clock.
 mod fake_contract {
@@ -59,4 +62,23 @@ mod fake_interleavings {
             "tests/proptest-regressions/interleavings/fake.txt",
         );
     }
+}
+
+/// Input PostgreSQL cannot store, through the real tonic server over the
+/// fake stores (which would store it: only the services can refuse it).
+mod fake_unstorable {
+    use std::sync::Arc;
+
+    use super::fake::fake_stores;
+    use super::served::TestServer;
+
+    async fn served() -> (TestServer, ()) {
+        let (manager, tasks) = fake_stores();
+        (
+            TestServer::serve(Arc::new(manager), Arc::new(tasks)).await,
+            (),
+        )
+    }
+
+    super::unstorable::unstorable_suite!(served);
 }

@@ -17,7 +17,7 @@ pub mod status;
 use prost_types::Timestamp;
 use time::OffsetDateTime;
 
-use crate::core::mapping::truncate_to_micros;
+use crate::core::fields;
 use crate::core::{Error, Violation};
 
 /// A core time as a protobuf timestamp.
@@ -29,16 +29,12 @@ pub(crate) fn timestamp(time: OffsetDateTime) -> Timestamp {
 }
 
 /// A protobuf timestamp as a core time in whole microseconds (what the
-/// database stores, so it reads back exactly); out-of-range is a violation
-/// of `field`.
+/// database stores, so it reads back exactly); a time outside protobuf's
+/// range is a violation of `field`.
 pub(crate) fn time_from(ts: &Timestamp, field: &'static str) -> Result<OffsetDateTime, Error> {
-    let invalid = || Violation("must be a valid timestamp".into()).on(field);
-    if !(0..1_000_000_000).contains(&ts.nanos) {
-        return Err(invalid());
-    }
-    let nanos = i128::from(ts.seconds) * 1_000_000_000 + i128::from(ts.nanos);
-    let time = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| invalid())?;
-    Ok(truncate_to_micros(time))
+    fields::Timestamp::from_unix(ts.seconds, ts.nanos)
+        .map(fields::Timestamp::get)
+        .map_err(|v| v.on(field))
 }
 
 /// A protobuf enum number as `E`; unknown numbers and UNSPECIFIED (0) are

@@ -4,9 +4,11 @@
 //! fingerprint of the query it belongs to (the RPC and its filters, not the
 //! page size, so a token stays valid with another page size) and a checksum.
 //! A token that is malformed, corrupted, or made for another RPC or query is
-//! INVALID_ARGUMENT on `page_token`. Tokens guard against mistakes, not
-//! against forgery: a crafted token can only point at a position in a list
-//! the caller may read anyway.
+//! INVALID_ARGUMENT on `page_token`. So is one whose position no row can
+//! have (a time outside protobuf's range, a name with U+0000), which the
+//! database would otherwise refuse as an internal error. Tokens guard
+//! against mistakes, not against forgery: a crafted token can only point at
+//! a position in a list the caller may read anyway.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use prost::Message;
@@ -14,6 +16,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::core::fields::{Timestamp, check_no_nul};
 use crate::core::mapping::micros;
 use crate::core::page::Page;
 use crate::core::{Error, Violation};
@@ -98,8 +101,12 @@ pub fn decode(query: &str, token: &str) -> Result<Option<Position>, Error> {
         return Err(invalid("belongs to another query (RPC, team or filters)"));
     }
     let id = Uuid::from_slice(&payload.id).map_err(|_| invalid("is corrupted"))?;
-    let time = OffsetDateTime::from_unix_timestamp_nanos(i128::from(payload.micros) * 1000)
-        .map_err(|_| invalid("is corrupted"))?;
+    // A position no stored row can have is refused here, by the rules of the
+    // request's own fields, rather than by the database as an internal error.
+    let time = Timestamp::from_unix_micros(payload.micros)
+        .map_err(|_| invalid("holds a time outside 0001-01-01 to 9999-12-31"))?
+        .get();
+    check_no_nul(&payload.name).map_err(|_| invalid("holds a name with U+0000"))?;
     Ok(Some(Position {
         name: payload.name,
         time,
@@ -178,5 +185,55 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    /// A token built as `encode` builds one, from raw micros (a time
+    /// `OffsetDateTime` cannot hold is still an i64 in a token).
+    fn raw_token(query: &str, name: &str, micros: i64) -> String {
+        let mut bytes = Payload {
+            query: fingerprint(query),
+            name: name.into(),
+            micros,
+            id: Uuid::now_v7().as_bytes().to_vec(),
+        }
+        .encode_to_vec();
+        bytes.extend_from_slice(&checksum(&bytes));
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    #[test]
+    fn rejects_positions_no_row_can_have() {
+        let second = 1_000_000;
+        let cases = [
+            ("a\0b", 0, "U+0000", "NUL in a team name"),
+            ("\0", 0, "U+0000", "NUL alone, where the list ignores names"),
+            ("", -219_951_955_440 * second, "outside", "year -5000"),
+            ("", Timestamp::MIN_SECONDS * second - 1, "outside", "year 0"),
+            (
+                "",
+                (Timestamp::MAX_SECONDS + 1) * second,
+                "outside",
+                "year 10000",
+            ),
+            ("", i64::MIN, "outside", "the most negative micros"),
+        ];
+        for (name, micros, reason, why) in cases {
+            let err = decode("q", &raw_token("q", name, micros)).expect_err(why);
+            assert!(err.to_string().starts_with("page_token:"), "{why}: {err}");
+            assert!(err.to_string().contains(reason), "{why}: {err}");
+        }
+        assert!(decode("q", &raw_token("q", "a", 0)).is_ok(), "the control");
+    }
+
+    #[test]
+    fn keeps_the_first_and_last_times_protobuf_can_carry() {
+        for seconds in [Timestamp::MIN_SECONDS, Timestamp::MAX_SECONDS] {
+            let position = Position {
+                time: OffsetDateTime::from_unix_timestamp(seconds).unwrap(),
+                ..position()
+            };
+            let token = encode("q", &position);
+            assert_eq!(decode("q", &token).unwrap(), Some(position), "{seconds}");
+        }
     }
 }

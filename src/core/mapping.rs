@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::fields::{FamilyName, FullName, GivenName};
+use super::fields::{FamilyName, FullName, GivenName, Timestamp};
 
 /// Splits a v1 full name into v2 (given, family) at the first run of white
 /// space: "Mary Ann Smith" is ("Mary", "Ann Smith"), "Madonna" is
@@ -227,7 +227,7 @@ impl Etag {
         if self.0 != format!("{micros:x}") {
             return None;
         }
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).ok()
+        Timestamp::from_unix_micros(micros).ok().map(Timestamp::get)
     }
 
     /// Whether a member last updated at `update_time` has this etag.

@@ -20,6 +20,8 @@ mod previous_release;
 #[path = "../served/mod.rs"]
 mod served;
 mod support;
+#[path = "../unstorable/mod.rs"]
+mod unstorable;
 
 /// A fresh migrated database per test, served to the stores through the
 /// DML-only login; the database lives as long as the stores.
@@ -40,6 +42,26 @@ mod pg_contract {
     use super::pg_backend;
 
     super::contract::contract_suite!(pg_backend);
+}
+
+/// Input PostgreSQL cannot store, through the real tonic server over
+/// PostgreSQL (which refuses it: before the services did, as INTERNAL).
+mod pg_unstorable {
+    use std::sync::Arc;
+
+    use dbrepo::io::db::{PgManagerStore, PgTaskStore};
+
+    use super::served::TestServer;
+    use super::support::TestDatabase;
+
+    async fn served() -> (TestServer, TestDatabase) {
+        let database = TestDatabase::new().await;
+        let manager = Arc::new(PgManagerStore::new(database.pool().clone()));
+        let tasks = Arc::new(PgTaskStore::new(database.pool().clone()));
+        (TestServer::serve(manager, tasks).await, database)
+    }
+
+    super::unstorable::unstorable_suite!(served);
 }
 
 mod postgres_server {

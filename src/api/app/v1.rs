@@ -219,11 +219,12 @@ mod tests {
                 .to_string()
                 .starts_with("due_time:")
         );
-        let far = prost_types::Timestamp {
-            seconds: i64::MAX,
-            nanos: 0,
-        };
-        assert!(due_time_change(Some(&far), false).is_err());
+        for seconds in [i64::MAX, -219_951_955_440] {
+            // Far future, and year -5000 (which PostgreSQL cannot store).
+            let far = prost_types::Timestamp { seconds, nanos: 0 };
+            let err = due_time_change(Some(&far), false).unwrap_err();
+            assert!(err.to_string().starts_with("due_time:"), "{seconds}: {err}");
+        }
     }
 
     #[test]

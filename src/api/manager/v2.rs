@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use crate::core::fields::{
-    Description, Email, FamilyName, GivenName, MemberId, PageSize, TeamId, TeamName,
+    Description, Email, FamilyName, GivenName, MemberId, PageSize, TeamId, TeamName, check_no_nul,
 };
 use crate::core::mapping::{Etag, MemberStatus, NameWrite, Precondition, StatusWrite};
 use crate::core::page::{CreatedCursor, NameCursor, PageRequest, PageStart};
@@ -197,7 +197,7 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         };
         let member = self
             .store
-            .update_member(id, patch, precondition(r.etag))
+            .update_member(id, patch, precondition(r.etag)?)
             .await?;
         Ok(Response::new(pb::UpdateMemberResponse {
             member: Some(member_to_pb(member)),
@@ -210,18 +210,20 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
     ) -> Result<Response<pb::DeleteMemberResponse>, Status> {
         let r = request.into_inner();
         let id = MemberId::parse(&r.id).map_err(|v| v.on("id"))?;
-        self.store.delete_member(id, precondition(r.etag)).await?;
+        self.store.delete_member(id, precondition(r.etag)?).await?;
         Ok(Response::new(pb::DeleteMemberResponse {}))
     }
 }
 
 /// An empty etag means unconditional; any other must be the current one.
-fn precondition(etag: String) -> Precondition {
+/// An etag never reaches the database, but like every string field it may
+/// not hold U+0000.
+fn precondition(etag: String) -> Result<Precondition, Error> {
     if etag.is_empty() {
-        Precondition::None
-    } else {
-        Precondition::Etag(Etag::from_client(etag))
+        return Ok(Precondition::None);
     }
+    check_no_nul(&etag).map_err(|v| v.on("etag"))?;
+    Ok(Precondition::Etag(Etag::from_client(etag)))
 }
 
 /// A v2 status number as a core status; UNSPECIFIED and unknown numbers are
@@ -283,7 +285,12 @@ mod tests {
 
     #[test]
     fn empty_etag_is_unconditional() {
-        assert_eq!(precondition(String::new()), Precondition::None);
-        assert!(matches!(precondition("abc".into()), Precondition::Etag(_)));
+        assert_eq!(precondition(String::new()).unwrap(), Precondition::None);
+        assert!(matches!(
+            precondition("abc".into()).unwrap(),
+            Precondition::Etag(_)
+        ));
+        let err = precondition("a\0b".into()).unwrap_err();
+        assert!(err.to_string().starts_with("etag:"), "{err}");
     }
 }
