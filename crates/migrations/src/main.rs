@@ -1,8 +1,8 @@
 //! `dbrepo-migrations`: applies, reverts and inspects dbrepo's schema.
 //!
 //! Runs with an owner (DDL-capable) login, never the service's DML login.
-//! Exits non-zero with the cause chain on any failure; the URL is only ever
-//! shown with its password masked.
+//! Exits non-zero with the cause chain on any failure. The URL is shown
+//! only as host, port, database and user, never with its password.
 
 use std::num::NonZeroU32;
 use std::process::ExitCode;
@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use dbrepo_migrations::{
-    BackfillOptions, BackfillReport, ConnectSettings, Status, connect, mask_url,
+    BackfillOptions, BackfillReport, ConnectSettings, DatabaseUrl, Status, connect,
 };
+use secrecy::{ExposeSecret, SecretString};
 
 /// Applies, reverts and inspects dbrepo's database schema.
 ///
@@ -23,9 +24,10 @@ use dbrepo_migrations::{
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
-    /// PostgreSQL URL of an owner login that may run DDL.
+    /// PostgreSQL URL of an owner login that may run DDL (a password may
+    /// also come from PGPASSWORD).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    database_url: SecretString,
     /// What to do; `up` when omitted.
     #[command(subcommand)]
     command: Option<Command>,
@@ -83,8 +85,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: &Cli) -> anyhow::Result<()> {
-    tracing::info!(url = %mask_url(&cli.database_url), "connecting");
-    let pool = connect(&cli.database_url, &ConnectSettings::default()).await?;
+    let url = DatabaseUrl::parse(cli.database_url.expose_secret())?;
+    let pool = connect(&url, &ConnectSettings::default()).await?;
     let result = match cli.command.as_ref().unwrap_or(&Command::Up) {
         Command::Up => dbrepo_migrations::up(&pool).await.map(|steps| {
             println!("applied {} migration(s)", steps.len());
