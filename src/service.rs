@@ -6,12 +6,14 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use dbrepo_migrations::{DatabaseUrl, open_connection};
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgPool};
 use tokio::net::TcpListener;
 
 use crate::api::server::{routes, serve};
-use crate::config::{Config, mask_password};
+use crate::config::Config;
 use crate::io::db::{PgManagerStore, PgTaskStore};
 use crate::io::dev_database::DevDatabase;
 use crate::io::schema_gate;
@@ -45,10 +47,11 @@ pub async fn run(
     Ok(())
 }
 
-/// The configured URL, or the URL of a freshly started dev database.
-async fn database_url(config: &Config) -> anyhow::Result<(String, Option<DevDatabase>)> {
+/// The configured URL, or the URL of a freshly started dev database,
+/// parsed before anything logs it.
+async fn database_url(config: &Config) -> anyhow::Result<(DatabaseUrl, Option<DevDatabase>)> {
     if let Some(url) = &config.database_url {
-        return Ok((url.clone(), None));
+        return Ok((DatabaseUrl::parse(url.expose_secret())?, None));
     }
     tracing::info!("no DATABASE_URL: starting a throwaway PostgreSQL");
     let dev = DevDatabase::start(config.keep_data).await?;
@@ -60,22 +63,25 @@ async fn database_url(config: &Config) -> anyhow::Result<(String, Option<DevData
         };
         tracing::info!(data_dir = %dir.display(), fate, "throwaway PostgreSQL is ready");
     }
-    Ok((dev.service_url().to_owned(), Some(dev)))
+    Ok((DatabaseUrl::parse(dev.service_url())?, Some(dev)))
 }
 
-/// A pool whose connections carry the configured statement timeout.
-async fn connect(config: &Config, url: &str) -> anyhow::Result<PgPool> {
-    let options: PgConnectOptions = url
-        .parse()
-        .with_context(|| format!("parsing DATABASE_URL {}", mask_password(url)))?;
+/// A pool whose connections carry the configured statement timeout. One
+/// connection is opened first, so that a failure names its cause (refused,
+/// authentication, unknown host, timeout) rather than "pool timed out".
+async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<PgPool> {
     let timeout = config.statement_timeout_ms.to_string();
-    let options = options.options([("statement_timeout", timeout.as_str())]);
-    PgPoolOptions::new()
+    let url = url
+        .clone()
+        .with_session_settings([("statement_timeout", timeout)]);
+    let probe = open_connection(&url, config.connect_timeout()).await?;
+    let pool = PgPoolOptions::new()
         .max_connections(config.pool_size)
         .acquire_timeout(config.connect_timeout())
-        .connect_with(options)
-        .await
-        .with_context(|| format!("connecting to {}", mask_password(url)))
+        .connect_lazy_with(url.connect_options().clone());
+    // A polite close; the server would otherwise log an unexpected EOF.
+    let _ = probe.close().await;
+    Ok(pool)
 }
 
 async fn serve_with_grace(
