@@ -35,7 +35,7 @@ pub use database_url::DatabaseUrl;
 pub use error::Error;
 pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};
 pub use runner::{AppliedStep, down_to, up, up_to};
-pub use status::{AppliedVersion, KnownVersion, Status, status};
+pub use status::{AppliedVersion, KnownVersion, Status, Verdict, status};
 
 use sqlx::migrate::{Migration, Migrator};
 
