@@ -6,10 +6,10 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use dbrepo_migrations::{DatabaseUrl, open_connection};
+use dbrepo_migrations::{DatabaseUrl, open_pool};
 use secrecy::ExposeSecret;
+use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgPool};
 use tokio::net::TcpListener;
 
 use crate::api::server::{routes, serve};
@@ -74,14 +74,10 @@ async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<PgPool> {
     let url = url
         .clone()
         .with_session_settings([("statement_timeout", timeout)]);
-    let probe = open_connection(&url, config.connect_timeout()).await?;
     let pool = PgPoolOptions::new()
         .max_connections(config.pool_size)
-        .acquire_timeout(config.connect_timeout())
-        .connect_lazy_with(url.connect_options().clone());
-    // A polite close; the server would otherwise log an unexpected EOF.
-    let _ = probe.close().await;
-    Ok(pool)
+        .acquire_timeout(config.connect_timeout());
+    Ok(open_pool(&url, pool, config.connect_timeout()).await?)
 }
 
 async fn serve_with_grace(

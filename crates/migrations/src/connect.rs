@@ -136,20 +136,33 @@ fn with_timeouts(url: &DatabaseUrl, settings: &ConnectSettings) -> DatabaseUrl {
     ])
 }
 
-/// Opens a small pool for the migrator (one connection runs the steps and
-/// holds the advisory lock; a second one is spare for status queries).
-/// One connection is opened first so that a refused login or an unreachable
-/// server is reported as such, not as a pool timeout.
-pub async fn connect(url: &DatabaseUrl, settings: &ConnectSettings) -> Result<PgPool> {
-    let url = with_timeouts(url, settings);
-    let probe = open_connection(&url, settings.connect_timeout).await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(settings.connect_timeout)
-        .connect_lazy_with(url.connect_options().clone());
+/// Opens a pool of `pool` options on `url`, after one probe connection
+/// ([`open_connection`]) so that a refused login or an unreachable server
+/// is reported as such, not as a pool timeout. Both binaries connect here.
+pub async fn open_pool(
+    url: &DatabaseUrl,
+    pool: PgPoolOptions,
+    connect_timeout: Duration,
+) -> Result<PgPool> {
+    let probe = open_connection(url, connect_timeout).await?;
+    let pool = pool.connect_lazy_with(url.connect_options().clone());
     // A polite close; the server would otherwise log an unexpected EOF.
     let _ = probe.close().await;
     Ok(pool)
+}
+
+/// Opens a small pool for the migrator (one connection runs the steps and
+/// holds the advisory lock; a second one is spare for status queries).
+pub async fn connect(url: &DatabaseUrl, settings: &ConnectSettings) -> Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(settings.connect_timeout);
+    open_pool(
+        &with_timeouts(url, settings),
+        pool,
+        settings.connect_timeout,
+    )
+    .await
 }
 
 fn millis(duration: Duration) -> String {

@@ -9,7 +9,7 @@
 //!   owner (DDL-capable) login; [`connect`] builds one with the lock and
 //!   statement timeouts every step must run under.
 //! * [`DatabaseUrl`] is how both binaries take a URL: parsed once, shown
-//!   without its password; [`open_connection`] says why a login failed.
+//!   without its password; [`open_pool`] says why a login failed.
 //! * [`backfill`] stores the v2 columns of rows that lack them, in short
 //!   batches, while the service serves traffic; `up` does not run it.
 //! * [`SchemaCheck`] is the service's startup gate: it is evaluated from the
@@ -30,7 +30,7 @@ mod runner;
 mod status;
 
 pub use backfill::{BackfillOptions, BackfillReport, WHITE_SPACE_CLASS, backfill};
-pub use connect::{ConnectFailure, ConnectSettings, connect, open_connection};
+pub use connect::{ConnectFailure, ConnectSettings, connect, open_connection, open_pool};
 pub use database_url::DatabaseUrl;
 pub use error::Error;
 pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};
