@@ -6,13 +6,14 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use dbrepo_migrations::{DatabaseUrl, open_pool};
+use secrecy::ExposeSecret;
 use sqlx::PgPool;
-use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
 use crate::api::health::{Health, PROBE_INTERVAL};
 use crate::api::server::{Limits, routes, serve};
-use crate::config::{Config, mask_password};
+use crate::config::Config;
 use crate::io::db::session::{
     DatabaseProbe, close_dead_connections, service_pool, service_session, terminate_unfinished,
 };
@@ -32,8 +33,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (url, dev_database) = database_url(&config).await?;
-    let options = session_options(&config, &url)?;
-    let pool = connect(&config, options.clone()).await?;
+    let url = service_session(url, config.statement_timeout_ms);
+    let pool = connect(&config, &url).await?;
+    let options = url.connect_options();
     schema_gate::check(&pool).await?;
     let listener = TcpListener::bind(config.listen)
         .await
@@ -60,7 +62,7 @@ pub async fn run(
     let shutdown = stop_serving_health_first(health, probe, pool.clone(), shutdown);
     let finished = serve_with_grace(listener, routes, shutdown, config.shutdown_grace()).await?;
     if !finished {
-        let terminated = terminate_unfinished(&options).await;
+        let terminated = terminate_unfinished(options).await;
         tracing::warn!(
             terminated,
             "grace period over: calls still in flight were cut off and rolled back"
@@ -122,10 +124,11 @@ async fn follow_database(health: Health, mut probe: DatabaseProbe, pool: PgPool)
     }
 }
 
-/// The configured URL, or the URL of a freshly started dev database.
-async fn database_url(config: &Config) -> anyhow::Result<(String, Option<DevDatabase>)> {
+/// The configured URL, or the URL of a freshly started dev database,
+/// parsed before anything logs it.
+async fn database_url(config: &Config) -> anyhow::Result<(DatabaseUrl, Option<DevDatabase>)> {
     if let Some(url) = &config.database_url {
-        return Ok((url.clone(), None));
+        return Ok((DatabaseUrl::parse(url.expose_secret())?, None));
     }
     tracing::info!("no DATABASE_URL: starting a throwaway PostgreSQL");
     let dev = DevDatabase::start(config.keep_data).await?;
@@ -137,24 +140,16 @@ async fn database_url(config: &Config) -> anyhow::Result<(String, Option<DevData
         };
         tracing::info!(data_dir = %dir.display(), fate, "throwaway PostgreSQL is ready");
     }
-    Ok((dev.service_url().to_owned(), Some(dev)))
+    Ok((DatabaseUrl::parse(dev.service_url())?, Some(dev)))
 }
 
-/// The connect options of every service session (see
-/// [`crate::io::db::session`]).
-fn session_options(config: &Config, url: &str) -> anyhow::Result<PgConnectOptions> {
-    let options: PgConnectOptions = url
-        .parse()
-        .with_context(|| format!("parsing DATABASE_URL {}", mask_password(url)))?;
-    Ok(service_session(options, config.statement_timeout_ms))
-}
-
-/// The service's pool.
-async fn connect(config: &Config, options: PgConnectOptions) -> anyhow::Result<PgPool> {
-    service_pool(config.pool_size, config.connect_timeout())
-        .connect_with(options)
-        .await
-        .context("connecting to the database")
+/// The service's pool, its sessions set up as [`service_session`] says.
+/// One connection is opened first, so that a failure names its cause
+/// (refused, authentication, unknown host, timeout) rather than "pool
+/// timed out".
+async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<PgPool> {
+    let pool = service_pool(config.pool_size, config.connect_timeout());
+    Ok(open_pool(url, pool, config.connect_timeout()).await?)
 }
 
 /// Serves until `shutdown` completes and in-flight calls finish, or the

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use dbrepo::io::db::session;
 use dbrepo::io::db::{PgManagerStore, PgTaskStore};
+use dbrepo_migrations::DatabaseUrl;
 use sqlx::PgPool;
-use sqlx::postgres::PgConnectOptions;
 
 use crate::served::TestServer;
 use crate::support::TestDatabase;
@@ -27,9 +27,10 @@ pub async fn service_pool(
     connections: u32,
     statement_timeout_ms: u64,
 ) -> PgPool {
-    let options: PgConnectOptions = db.service_url().parse().expect("service url");
+    let url = DatabaseUrl::parse(&db.service_url()).expect("service url");
+    let url = session::service_session(url, statement_timeout_ms);
     session::service_pool(connections, Duration::from_secs(10))
-        .connect_with(session::service_session(options, statement_timeout_ms))
+        .connect_with(url.connect_options().clone())
         .await
         .expect("connect as the service login")
 }

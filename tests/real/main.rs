@@ -17,6 +17,7 @@ mod interleavings_on_postgres;
 mod matrix;
 mod migrations;
 mod previous_release;
+mod secrets;
 #[path = "../served/mod.rs"]
 mod served;
 mod support;

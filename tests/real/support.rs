@@ -108,7 +108,8 @@ impl Cluster {
     /// timeouts (what the migrations binary would use).
     pub async fn owner_pool(&self, database: &str) -> PgPool {
         let settings = dbrepo_migrations::ConnectSettings::default();
-        dbrepo_migrations::connect(&self.owner_url(database), &settings)
+        let url = dbrepo_migrations::DatabaseUrl::parse(&self.owner_url(database)).expect("url");
+        dbrepo_migrations::connect(&url, &settings)
             .await
             .expect("connect as the owner")
     }

@@ -2,26 +2,28 @@
 
 use sqlx::migrate::MigrateError;
 
+use crate::ConnectFailure;
+
 /// Why a migration command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The database URL could not be parsed.
-    #[error("invalid database url {url}")]
+    /// The database URL could not be parsed. The URL itself is never
+    /// shown: it may hold a password.
+    #[error("invalid database URL: {reason}")]
     Url {
-        /// The URL with its password masked.
-        url: String,
-        /// What the parser said.
-        #[source]
-        source: sqlx::Error,
+        /// What is wrong with it.
+        reason: String,
     },
     /// The database could not be reached or refused the login.
-    #[error("could not connect to {url}")]
+    #[error("could not connect to {target}: {reason}")]
     Connect {
-        /// The URL with its password masked.
-        url: String,
-        /// The driver's error.
+        /// `user@host:port/database`, never the password.
+        target: String,
+        /// Why, in an operator's words.
+        reason: ConnectFailure,
+        /// The driver's error (none when the attempt timed out).
         #[source]
-        source: sqlx::Error,
+        source: Option<sqlx::Error>,
     },
     /// A query of the migrator itself (not of a step) failed.
     #[error("database error while {action}")]

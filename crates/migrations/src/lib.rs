@@ -8,6 +8,8 @@
 //! * [`up`], [`down_to`] and [`status`] run against a pool connected as an
 //!   owner (DDL-capable) login; [`connect`] builds one with the lock and
 //!   statement timeouts every step must run under.
+//! * [`DatabaseUrl`] is how both binaries take a URL: parsed once, shown
+//!   without its password; [`open_pool`] says why a login failed.
 //! * [`backfill`] stores the v2 columns of rows that lack them, in short
 //!   batches, while the service serves traffic; `up` does not run it.
 //! * [`SchemaCheck`] is the service's startup gate: it is evaluated from the
@@ -20,6 +22,7 @@
 
 mod backfill;
 mod connect;
+mod database_url;
 mod error;
 mod gate;
 mod lock;
@@ -27,11 +30,12 @@ mod runner;
 mod status;
 
 pub use backfill::{BackfillOptions, BackfillReport, WHITE_SPACE_CLASS, backfill};
-pub use connect::{ConnectSettings, connect, connect_options, mask_url};
+pub use connect::{ConnectFailure, ConnectSettings, connect, open_connection, open_pool};
+pub use database_url::DatabaseUrl;
 pub use error::Error;
 pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};
 pub use runner::{AppliedStep, down_to, up, up_to};
-pub use status::{AppliedVersion, KnownVersion, Status, status};
+pub use status::{AppliedVersion, KnownVersion, Status, Verdict, status};
 
 use sqlx::migrate::{Migration, Migrator};
 

@@ -1,8 +1,9 @@
 //! `dbrepo-migrations`: applies, reverts and inspects dbrepo's schema.
 //!
 //! Runs with an owner (DDL-capable) login, never the service's DML login.
-//! Exits non-zero with the cause chain on any failure; the URL is only ever
-//! shown with its password masked.
+//! Exits non-zero with the cause chain on any failure; `status` has exit
+//! codes of its own ([`STATUS_EXIT_CODES`]). The URL is shown only as host,
+//! port, database and user, never with its password.
 
 use std::num::NonZeroU32;
 use std::process::ExitCode;
@@ -10,8 +11,20 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use dbrepo_migrations::{
-    BackfillOptions, BackfillReport, ConnectSettings, Status, connect, mask_url,
+    BackfillOptions, BackfillReport, ConnectSettings, DatabaseUrl, Status, connect,
 };
+use secrecy::{ExposeSecret, SecretString};
+
+/// The exit codes of `status`, for `--help` (README's Deploying section
+/// lists the same; `Verdict::exit_code` is the source).
+const STATUS_EXIT_CODES: &str = "\
+Exit codes of `status` (the worst state wins when several hold):
+  0  up to date: every known migration is applied and nothing is wrong
+  3  pending: known migrations are not applied yet (run `up`)
+  4  unknown newer: migrations of a newer release are applied (use its migrator)
+  5  drifted: an applied migration's file differs from this build, or a
+     migration is recorded as failed (a human must look)
+  1  any error (e.g. cannot connect); 2  invalid command line";
 
 /// Applies, reverts and inspects dbrepo's database schema.
 ///
@@ -21,11 +34,12 @@ use dbrepo_migrations::{
 /// retired, never before anything else); it is safe to run, kill and rerun
 /// at any time.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(version, after_help = STATUS_EXIT_CODES)]
 struct Cli {
-    /// PostgreSQL URL of an owner login that may run DDL.
+    /// PostgreSQL URL of an owner login that may run DDL (a password may
+    /// also come from PGPASSWORD).
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
-    database_url: String,
+    database_url: SecretString,
     /// What to do; `up` when omitted.
     #[command(subcommand)]
     command: Option<Command>,
@@ -41,7 +55,9 @@ enum Command {
         #[arg(long)]
         to: i64,
     },
-    /// Shows applied and pending migrations and anything wrong.
+    /// Shows applied and pending migrations and anything wrong; the exit
+    /// code says which (see below).
+    #[command(after_help = STATUS_EXIT_CODES)]
     Status,
     /// Stores given_name, family_name and status of manager.members rows
     /// that lack them, in short batches, while the service serves traffic.
@@ -74,7 +90,7 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match run(&cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("dbrepo-migrations: error: {error:#}");
             ExitCode::FAILURE
@@ -82,19 +98,24 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: &Cli) -> anyhow::Result<()> {
-    tracing::info!(url = %mask_url(&cli.database_url), "connecting");
-    let pool = connect(&cli.database_url, &ConnectSettings::default()).await?;
+/// Runs the command; the exit code is success unless `status` found
+/// something to report.
+async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let url = DatabaseUrl::parse(cli.database_url.expose_secret())?;
+    let pool = connect(&url, &ConnectSettings::default()).await?;
     let result = match cli.command.as_ref().unwrap_or(&Command::Up) {
         Command::Up => dbrepo_migrations::up(&pool).await.map(|steps| {
             println!("applied {} migration(s)", steps.len());
+            ExitCode::SUCCESS
         }),
         Command::Down { to } => dbrepo_migrations::down_to(&pool, *to).await.map(|steps| {
             println!("reverted {} migration(s)", steps.len());
+            ExitCode::SUCCESS
         }),
-        Command::Status => dbrepo_migrations::status(&pool)
-            .await
-            .map(|s| print_status(&s)),
+        Command::Status => dbrepo_migrations::status(&pool).await.map(|s| {
+            print_status(&s);
+            ExitCode::from(s.verdict().exit_code())
+        }),
         Command::Backfill {
             batch_size,
             pause_ms,
@@ -105,9 +126,10 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
                 pause: Duration::from_millis(*pause_ms),
                 max_batches: *max_batches,
             };
-            dbrepo_migrations::backfill(&pool, &options)
-                .await
-                .map(|r| print_backfill(&r))
+            dbrepo_migrations::backfill(&pool, &options).await.map(|r| {
+                print_backfill(&r);
+                ExitCode::SUCCESS
+            })
         }
     };
     pool.close().await;
@@ -137,14 +159,11 @@ fn print_status(status: &Status) {
             status.unknown_applied
         );
     }
+    let verdict = status.verdict();
     println!(
-        "current version {}, {}",
+        "current version {}, {verdict} (exit code {})",
         status.current_version(),
-        if status.is_current() {
-            "up to date"
-        } else {
-            "not up to date"
-        }
+        verdict.exit_code()
     );
 }
 

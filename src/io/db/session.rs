@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use dbrepo_migrations::DatabaseUrl;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -27,10 +28,10 @@ const TERMINATE_TIMEOUT: Duration = Duration::from_millis(500);
 /// (0: none), the check for a vanished client, and `application_name`
 /// (`dbrepo-<8 hex digits>`, unique to this process, shown in
 /// `pg_stat_activity`).
-pub fn service_session(base: PgConnectOptions, statement_timeout_ms: u64) -> PgConnectOptions {
+pub fn service_session(base: DatabaseUrl, statement_timeout_ms: u64) -> DatabaseUrl {
     let instance = uuid::Uuid::new_v4().simple().to_string();
-    base.application_name(&format!("dbrepo-{}", &instance[..8]))
-        .options([
+    base.with_application_name(&format!("dbrepo-{}", &instance[..8]))
+        .with_session_settings([
             ("statement_timeout", statement_timeout_ms.to_string()),
             (
                 "client_connection_check_interval",
