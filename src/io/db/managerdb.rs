@@ -3,9 +3,11 @@
 //! Contract: implements `core::sql::manager::ManagerStore` exactly as the
 //! shared contract suite states it. Reads derive the v2 view of rows that a
 //! v1-only writer left without v2 columns (`StoredNames`, `from_stored`);
-//! member updates lock the row, compute the next state with
-//! `MemberPatch::apply` and write all columns, so the cross-version rules are
-//! Rust's, not re-implemented in SQL. Must not import tonic, prost or `api`.
+//! member updates read the row, compute the next state with
+//! `MemberPatch::apply` and write all columns if the row is still the
+//! version read, so the cross-version rules are Rust's, not re-implemented
+//! in SQL. Writes that lose a deadlock or serialization race are retried
+//! once. Must not import tonic, prost or `api`.
 
 use sqlx::PgPool;
 use time::OffsetDateTime;
