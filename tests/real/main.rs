@@ -16,6 +16,7 @@ mod interleavings;
 mod interleavings_on_postgres;
 mod matrix;
 mod migrations;
+mod plans;
 mod previous_release;
 mod secrets;
 #[path = "../served/mod.rs"]

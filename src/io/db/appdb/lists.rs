@@ -18,26 +18,8 @@ pub(super) async fn list_tasks(pool: &PgPool, query: TaskQuery) -> Result<Page<T
     let fetch = i64::from(query.page.size.get()) + 1;
     let (after_time, after_id, offset) = created_bounds(&query.page.start, |id| id.0);
     let (filter_assignee, assignee) = split_option(query.assignee_id);
-    let rows = sqlx::query!(
-        r#"SELECT t.id AS "team_found!",
-                  (NOT $2 OR $3::uuid IS NULL OR EXISTS (
-                     SELECT 1 FROM manager.members m WHERE m.team_id = t.id AND m.id = $3
-                  )) AS "assignee_known!",
-                  k.id AS "id?", k.team_id AS "team_id?", k.title AS "title?",
-                  k.notes AS "notes?", k.state AS "state?", k.assignee_id, k.due_at,
-                  k.created_at AS "created_at?", k.updated_at AS "updated_at?"
-           FROM manager.teams t
-           LEFT JOIN LATERAL (
-             SELECT * FROM app.tasks k
-             WHERE k.team_id = t.id
-               AND (NOT $2 OR k.assignee_id IS NOT DISTINCT FROM $3)
-               AND ($4::text IS NULL OR k.state = $4)
-               AND ($5::timestamptz IS NULL OR (k.created_at, k.id) > ($5, $6::uuid))
-             ORDER BY k.created_at, k.id
-             LIMIT $7 OFFSET $8
-           ) k ON true
-           WHERE t.id = $1
-           ORDER BY k.created_at, k.id"#,
+    let rows = sqlx::query_file!(
+        "src/io/db/sql/list_tasks.sql",
         query.team_id.0,
         filter_assignee,
         assignee.map(|m| m.0),

@@ -19,26 +19,8 @@ pub(super) async fn list_members(pool: &PgPool, query: MemberQuery) -> Result<Pa
         .iter()
         .map(|s| s.as_stored().to_owned())
         .collect();
-    // The team row is joined so an unknown team (no row at all) is told
-    // apart from an empty team (one row of NULL members) in one round trip.
-    let rows = sqlx::query!(
-        r#"SELECT m.id AS "id?", m.team_id AS "team_id?", m.full_name AS "full_name?",
-                  m.given_name, m.family_name, m.email AS "email?", m.status,
-                  m.archived AS "archived?", m.created_at AS "created_at?",
-                  m.updated_at AS "updated_at?"
-           FROM manager.teams t
-           LEFT JOIN LATERAL (
-             SELECT * FROM manager.members m
-             WHERE m.team_id = t.id
-               AND (cardinality($2::text[]) = 0
-                    OR coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
-                       = ANY ($2))
-               AND ($3::timestamptz IS NULL OR (m.created_at, m.id) > ($3, $4::uuid))
-             ORDER BY m.created_at, m.id
-             LIMIT $5 OFFSET $6
-           ) m ON true
-           WHERE t.id = $1
-           ORDER BY m.created_at, m.id"#,
+    let rows = sqlx::query_file!(
+        "src/io/db/sql/list_members.sql",
         query.team_id.0,
         &statuses,
         after_time,
