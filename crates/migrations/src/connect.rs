@@ -138,8 +138,9 @@ fn with_timeouts(url: &DatabaseUrl, settings: &ConnectSettings) -> DatabaseUrl {
 
 /// Opens a pool of `pool` options on `url`, after one probe connection
 /// ([`open_connection`]) so that a refused login or an unreachable server
-/// is reported as such, not as a pool timeout. The pool then opens its
-/// `min_connections` before returning. Both binaries connect here.
+/// is reported as such, not as a pool timeout. The pool opens its
+/// connections when first asked, and its `min_connections` in the
+/// background. Both binaries connect here.
 pub async fn open_pool(
     url: &DatabaseUrl,
     pool: PgPoolOptions,
@@ -148,13 +149,7 @@ pub async fn open_pool(
     let probe = open_connection(url, connect_timeout).await?;
     // A polite close; the server would otherwise log an unexpected EOF.
     let _ = probe.close().await;
-    pool.connect_with(url.connect_options().clone())
-        .await
-        .map_err(|source| Error::Connect {
-            target: url.to_string(),
-            reason: ConnectFailure::Other,
-            source: Some(source),
-        })
+    Ok(pool.connect_lazy_with(url.connect_options().clone()))
 }
 
 /// Opens a small pool for the migrator (one connection runs the steps and

@@ -1,7 +1,7 @@
 //! The member queries too long to sit with the rest of the store: the
 //! filtered, paged list and the locked read-modify-write update.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use super::{MemberRow, write_error};
 use crate::core::fields::MemberId;
@@ -78,14 +78,19 @@ pub(super) async fn update_member(
     patch: &MemberPatch,
     precondition: &Precondition,
 ) -> Result<Member> {
+    // One connection for every statement: each release to the pool costs
+    // sqlx a ping.
+    let mut conn = pool.acquire().await.map_err(unexpected)?;
     for _ in 0..UPDATE_ATTEMPTS {
-        let current = read_member(pool, id).await?;
+        let current = read_member(&mut *conn, id).await?;
         if let Precondition::Etag(etag) = precondition
             && !etag.matches(current.update_time)
         {
             return Err(Error::stale_etag());
         }
-        if let Some(updated) = write_if_unchanged(pool, &current, &patch.apply(&current)).await? {
+        if let Some(updated) =
+            write_if_unchanged(&mut conn, &current, &patch.apply(&current)).await?
+        {
             return Ok(updated);
         }
     }
@@ -95,7 +100,7 @@ pub(super) async fn update_member(
 }
 
 /// One member by id, or NOT_FOUND.
-pub(super) async fn read_member(pool: &PgPool, id: MemberId) -> Result<Member> {
+pub(super) async fn read_member(db: impl PgExecutor<'_>, id: MemberId) -> Result<Member> {
     sqlx::query_as!(
         MemberRow,
         r#"SELECT id, team_id, full_name, given_name, family_name, email, status,
@@ -103,7 +108,7 @@ pub(super) async fn read_member(pool: &PgPool, id: MemberId) -> Result<Member> {
            FROM manager.members WHERE id = $1"#,
         id.0,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
     .map_err(unexpected)?
     .ok_or_else(|| Error::not_found(Entity::Member, id))?
@@ -113,7 +118,7 @@ pub(super) async fn read_member(pool: &PgPool, id: MemberId) -> Result<Member> {
 /// Writes `next` over `current`'s row if nobody changed the row since
 /// `current` was read; `None` when somebody did (or deleted it).
 async fn write_if_unchanged(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     current: &Member,
     next: &Member,
 ) -> Result<Option<Member>> {
@@ -136,7 +141,7 @@ async fn write_if_unchanged(
         next.status.as_stored(),
         next.status.is_archived(),
     )
-    .fetch_optional(pool)
+    .fetch_optional(conn)
     .await
     .map_err(|err| write_error(err, None))?
     .map(Member::try_from)
