@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use dbrepo::io::db::session;
 use dbrepo::io::db::{PgManagerStore, PgTaskStore};
+use dbrepo::proto::app::v1 as app;
+use dbrepo::proto::manager::{v1, v2};
 use dbrepo_migrations::DatabaseUrl;
 use sqlx::PgPool;
 
@@ -61,4 +63,60 @@ pub async fn wait_for_lock_waiters(owner: &PgPool, db: &TestDatabase, sessions: 
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("no statement ever waited on the lock");
+}
+
+/// What a test works on: a team with one member and one task assigned to
+/// them, and a name no team has yet.
+pub struct Fixture {
+    pub team_id: String,
+    pub member_id: String,
+    pub task_id: String,
+    pub new_team_name: String,
+}
+
+/// Creates a [`Fixture`] through `server`, its team named after `test`.
+pub async fn fixture(server: &mut TestServer, test: &str) -> Fixture {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let team = server
+        .v2
+        .create_team(v2::CreateTeamRequest {
+            display_name: format!("{test} {suffix}"),
+            description: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .team
+        .unwrap();
+    let member = server
+        .v1
+        .create_member(v1::CreateMemberRequest {
+            team_id: team.id.clone(),
+            full_name: "Ada Lovelace".into(),
+            email: format!("ada.{suffix}@example.org"),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .member
+        .unwrap();
+    let task = server
+        .tasks
+        .create_task(app::CreateTaskRequest {
+            team_id: team.id.clone(),
+            title: "write the runbook".into(),
+            assignee_id: Some(member.id.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .task
+        .unwrap();
+    Fixture {
+        team_id: team.id,
+        member_id: member.id,
+        task_id: task.id,
+        new_team_name: format!("Locked {suffix}"),
+    }
 }

@@ -4,11 +4,10 @@
 
 use std::time::Duration;
 
-use dbrepo::proto::app::v1 as app;
-use dbrepo::proto::manager::{v1, v2};
+use dbrepo::proto::manager::v1;
 use sqlx::{AssertSqlSafe, Executor};
 
-use super::{serve, service_pool, wait_for_lock_waiters};
+use super::{fixture, serve, service_pool, wait_for_lock_waiters};
 use crate::support::{TestDatabase, cluster};
 
 #[tokio::test]
@@ -23,54 +22,19 @@ async fn a_delete_chosen_as_deadlock_victim_is_retried_and_succeeds() {
     let pool = service_pool(&db, 2, 10_000).await;
     let mut server = serve(&pool).await;
     let owner = db.owner_pool().await;
-    let team = server
-        .v2
-        .create_team(v2::CreateTeamRequest {
-            display_name: format!("Deadlock {}", uuid::Uuid::new_v4().simple()),
-            description: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .team
-        .unwrap();
-    let member = server
-        .v1
-        .create_member(v1::CreateMemberRequest {
-            team_id: team.id.clone(),
-            full_name: "Ada Lovelace".into(),
-            email: "ada@example.org".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .member
-        .unwrap();
-    let task = server
-        .tasks
-        .create_task(app::CreateTaskRequest {
-            team_id: team.id.clone(),
-            title: "assigned".into(),
-            assignee_id: Some(member.id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .task
-        .unwrap();
+    let f = fixture(&mut server, "Deadlock").await;
 
     // The test's transaction locks the task; the delete locks the member,
     // then waits for the task (ON DELETE SET NULL); the test's transaction
     // then asks for the member: a cycle.
     let mut tx = owner.begin().await.unwrap();
     sqlx::query("UPDATE app.tasks SET notes = 'held' WHERE id = $1::uuid")
-        .bind(&task.id)
+        .bind(&f.task_id)
         .execute(&mut *tx)
         .await
         .unwrap();
     let mut v1 = server.v1.clone();
-    let id = member.id.clone();
+    let id = f.member_id.clone();
     let delete =
         tokio::spawn(async move { v1.delete_member(v1::DeleteMemberRequest { id }).await });
     wait_for_lock_waiters(&owner, &db, 1).await;
@@ -78,7 +42,7 @@ async fn a_delete_chosen_as_deadlock_victim_is_retried_and_succeeds() {
     // aborted the other side, the delete's statement; the call can then
     // only succeed by running it again.
     sqlx::query("SELECT 1 FROM manager.members WHERE id = $1::uuid FOR UPDATE")
-        .bind(&member.id)
+        .bind(&f.member_id)
         .execute(&mut *tx)
         .await
         .expect("the test's session is not the victim");
@@ -93,7 +57,7 @@ async fn a_delete_chosen_as_deadlock_victim_is_retried_and_succeeds() {
         .expect("the retried delete succeeds");
     let unassigned: Option<uuid::Uuid> =
         sqlx::query_scalar("SELECT assignee_id FROM app.tasks WHERE id = $1::uuid")
-            .bind(&task.id)
+            .bind(&f.task_id)
             .fetch_one(&owner)
             .await
             .unwrap();

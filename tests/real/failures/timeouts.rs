@@ -7,7 +7,7 @@ use dbrepo::proto::manager::{v1, v2};
 use sqlx::{PgPool, Postgres, Transaction};
 use tonic::Code;
 
-use super::{serve, service_pool};
+use super::{Fixture, fixture, serve, service_pool};
 use crate::served::TestServer;
 use crate::support::TestDatabase;
 
@@ -44,15 +44,6 @@ const EVERY_WRITE: [Write; 11] = [
     Write::DeleteTask,
 ];
 
-/// What one case works on: a team with one member and one task, and the
-/// name a created team will take.
-struct Fixture {
-    team_id: String,
-    member_id: String,
-    task_id: String,
-    new_team_name: String,
-}
-
 #[tokio::test]
 async fn every_write_blocked_past_the_statement_timeout_is_unavailable_and_writes_nothing() {
     let db = TestDatabase::new().await;
@@ -60,7 +51,7 @@ async fn every_write_blocked_past_the_statement_timeout_is_unavailable_and_write
     let mut server = serve(&pool).await;
     let owner = db.owner_pool().await;
     for write in EVERY_WRITE {
-        let fixture = fixture(&mut server).await;
+        let fixture = fixture(&mut server, "Timeouts").await;
         let before = rows(&owner).await;
         let lock = hold_the_lock(&owner, write, &fixture).await;
         let status = call(&mut server, write, &fixture).await;
@@ -76,52 +67,6 @@ async fn every_write_blocked_past_the_statement_timeout_is_unavailable_and_write
     server.stop().await;
     owner.close().await;
     pool.close().await;
-}
-
-async fn fixture(server: &mut TestServer) -> Fixture {
-    let suffix = uuid::Uuid::new_v4().simple().to_string();
-    let team = server
-        .v2
-        .create_team(v2::CreateTeamRequest {
-            display_name: format!("Timeouts {suffix}"),
-            description: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .team
-        .unwrap();
-    let member = server
-        .v1
-        .create_member(v1::CreateMemberRequest {
-            team_id: team.id.clone(),
-            full_name: "Ada Lovelace".into(),
-            email: format!("ada.{suffix}@example.org"),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .member
-        .unwrap();
-    let task = server
-        .tasks
-        .create_task(app::CreateTaskRequest {
-            team_id: team.id.clone(),
-            title: "write the runbook".into(),
-            assignee_id: Some(member.id.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .task
-        .unwrap();
-    Fixture {
-        team_id: team.id,
-        member_id: member.id,
-        task_id: task.id,
-        new_team_name: format!("Locked {suffix}"),
-    }
 }
 
 /// Opens a transaction as the owner that takes the lock `write` needs.
