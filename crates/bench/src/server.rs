@@ -139,8 +139,8 @@ pub fn child_command(program: &Path) -> Command {
 }
 
 /// The dbrepo binary: `--dbrepo-bin`, or `cargo build --release --bin
-/// dbrepo` (a no-op when up to date) into the target directory this bench
-/// was built in.
+/// dbrepo` (a no-op when up to date) into `bench-dbrepo/` of the target
+/// directory this bench was built in, so it always holds today's sources.
 pub fn dbrepo_binary(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(path) = explicit {
         return Ok(path.to_owned());
@@ -150,9 +150,24 @@ pub fn dbrepo_binary(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
         .parent()
         .and_then(Path::parent)
         .context("the bench runs outside a cargo target directory: pass --dbrepo-bin")?;
+    // A target directory of its own: building `-p dbrepo` and `-p
+    // dbrepo-bench` alternately in one directory rebuilds shared crates
+    // each time; here the first run builds once and later runs are no-ops.
+    let own_target = target.join("bench-dbrepo");
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = std::process::Command::new(cargo)
+    let mut build = std::process::Command::new(cargo);
+    // `cargo run` exports CARGO_PKG_* and the like; some build scripts
+    // (ring's) track those, so inheriting them would rebuild half the tree.
+    for (key, _) in std::env::vars_os() {
+        if key
+            .to_str()
+            .is_some_and(|k| k.starts_with("CARGO_") && k != "CARGO_HOME")
+        {
+            build.env_remove(key);
+        }
+    }
+    let status = build
         .args([
             "build",
             "--release",
@@ -163,12 +178,12 @@ pub fn dbrepo_binary(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
             "dbrepo",
         ])
         .env("SQLX_OFFLINE", "true")
-        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_TARGET_DIR", &own_target)
         .current_dir(workspace)
         .status()
         .context("running cargo build for the dbrepo binary")?;
     if !status.success() {
         bail!("cargo build --release --bin dbrepo failed");
     }
-    Ok(target.join("release").join("dbrepo"))
+    Ok(own_target.join("release").join("dbrepo"))
 }
