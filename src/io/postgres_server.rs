@@ -46,6 +46,11 @@ pub struct StartOptions {
     pub start_attempts: u32,
     /// Stop the server when this process exits, however it exits.
     pub stop_with_process: bool,
+    /// Extra `postgresql.conf` settings, e.g.
+    /// `("shared_preload_libraries", "pg_stat_statements")`; values are
+    /// written single-quoted. Local binaries only: when non-empty the
+    /// Docker engine is not tried.
+    pub settings: Vec<(String, String)>,
 }
 
 impl Default for StartOptions {
@@ -57,6 +62,7 @@ impl Default for StartOptions {
             bin_dir: None,
             start_attempts: 3,
             stop_with_process: true,
+            settings: Vec::new(),
         }
     }
 }
@@ -146,7 +152,9 @@ impl PostgresServer {
     /// Starts a server as described in the module documentation.
     pub async fn start(options: StartOptions) -> Result<Self, ServerError> {
         let password = uuid::Uuid::new_v4().simple().to_string();
-        let docker_error = if options.try_docker {
+        let docker_error = if !options.settings.is_empty() {
+            "not tried: server settings need the local binaries".to_owned()
+        } else if options.try_docker {
             match docker::DockerServer::start(&password, options.unsafe_fast).await {
                 Ok((server, port)) => return Ok(Self::docker(server, port, password, &options)),
                 Err(error) => error,

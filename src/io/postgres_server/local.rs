@@ -88,7 +88,7 @@ impl LocalServer {
             keep: options.keep_data_dir,
         };
         server.hand_over(server.dir.path())?;
-        server.init(password, options.unsafe_fast)?;
+        server.init(password, options)?;
         Ok(server.start_on_free_port(options.start_attempts.max(1))?)
     }
 
@@ -141,7 +141,7 @@ impl LocalServer {
             .map_err(io_error("spawning the watchdog"))
     }
 
-    fn init(&self, password: &str, unsafe_fast: bool) -> Result<(), ServerError> {
+    fn init(&self, password: &str, options: &StartOptions) -> Result<(), ServerError> {
         let pwfile = self.dir.path().join("pwfile");
         fs::write(&pwfile, password).map_err(io_error("writing the password file"))?;
         fs::set_permissions(&pwfile, fs::Permissions::from_mode(0o600))
@@ -165,7 +165,7 @@ impl LocalServer {
         let result = run(&mut initdb, "initdb");
         let _ = fs::remove_file(&pwfile);
         result?;
-        let conf = server_settings(self.dir.path(), unsafe_fast);
+        let conf = server_settings(self.dir.path(), options);
         let path = self.data.join("postgresql.conf");
         let mut text = fs::read_to_string(&path).map_err(io_error("reading postgresql.conf"))?;
         text.push_str(&conf);
@@ -239,13 +239,16 @@ impl LocalServer {
     }
 }
 
-fn server_settings(socket_dir: &Path, unsafe_fast: bool) -> String {
+fn server_settings(socket_dir: &Path, options: &StartOptions) -> String {
     let socket_dir = socket_dir.display().to_string().replace('\'', "''");
     let mut conf = format!(
         "\n# dbrepo throwaway server\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{socket_dir}'\n"
     );
-    if unsafe_fast {
+    if options.unsafe_fast {
         conf.push_str("fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
+    }
+    for (name, value) in &options.settings {
+        conf.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
     }
     conf
 }

@@ -1,0 +1,160 @@
+//! The results: a table on the terminal, the same and more as JSON.
+
+use std::fmt::Write;
+
+use crate::cpu::PerCall;
+use crate::extras::{BackfillResult, TriggerResult};
+use crate::measure::{RpcResult, Segment};
+use crate::seed::Seed;
+
+/// Everything one run measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    /// When the run started (UTC, RFC 3339).
+    pub started_at: String,
+    /// The machine and its load.
+    pub machine: Machine,
+    /// The settings of the run.
+    pub settings: Settings,
+    /// The seeded data.
+    pub seed: Seed,
+    /// dbrepo from spawn to SERVING, milliseconds.
+    pub startup_ms: f64,
+    /// dbrepo's resident memory when SERVING, before load, KiB.
+    pub idle_rss_kib: Option<u64>,
+    /// One entry per RPC kind.
+    pub rpcs: Vec<RpcResult>,
+    /// The 0002 trigger's cost, if measured.
+    pub trigger: Option<TriggerResult>,
+    /// Backfill rates, if measured.
+    pub backfill: Vec<BackfillResult>,
+}
+
+/// Where the run happened.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Machine {
+    /// Logical CPUs (shared by clients, dbrepo and PostgreSQL).
+    pub cpus: usize,
+    /// The CPU model.
+    pub cpu_model: String,
+    /// `SELECT version()`.
+    pub postgres: String,
+    /// `/proc/loadavg` before the run.
+    pub load_before: String,
+    /// `/proc/loadavg` after the run.
+    pub load_after: String,
+}
+
+/// The settings that shape the figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Settings {
+    /// Concurrent streams and pgbench clients.
+    pub concurrency: usize,
+    /// HTTP/2 connections.
+    pub channels: usize,
+    /// dbrepo's pool.
+    pub pool: u32,
+    /// Seconds per segment.
+    pub segment_seconds: f64,
+    /// A/B rounds.
+    pub rounds: u32,
+    /// Smoke mode (figures meaningless).
+    pub smoke: bool,
+}
+
+/// CPU per operation over all segments, weighted by their operations.
+pub fn weighted_cpu(segments: &[Segment]) -> PerCall {
+    let ops: f64 = segments
+        .iter()
+        .map(|s| s.operations as f64)
+        .sum::<f64>()
+        .max(1.0);
+    let sum = |f: &dyn Fn(&PerCall) -> Option<f64>| -> Option<f64> {
+        segments
+            .iter()
+            .map(|s| f(&s.cpu).map(|v| v * s.operations as f64))
+            .sum::<Option<f64>>()
+            .map(|total| total / ops)
+    };
+    PerCall {
+        client_us: sum(&|c: &PerCall| Some(c.client_us)).unwrap_or(0.0),
+        dbrepo_us: sum(&|c: &PerCall| c.dbrepo_us),
+        postgres_us: sum(&|c: &PerCall| c.postgres_us),
+    }
+}
+
+fn opt(value: Option<f64>) -> String {
+    value.map_or("-".into(), |v| format!("{v:.0}"))
+}
+
+/// The table of RPC results, as Markdown (readable on a terminal too).
+pub fn rpc_table(rpcs: &[RpcResult]) -> String {
+    let mut out = String::from(
+        "| RPC | dbrepo calls/s | pgbench tx/s | ratio | p50 ms | p99 ms | p99.9 ms | DB round trips/call \
+         | CPU µs/call dbrepo | PG | client | pgbench CPU µs/tx PG | pgbench |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in rpcs {
+        let d = weighted_cpu(&r.dbrepo);
+        let p = weighted_cpu(&r.pgbench);
+        let [p50, p99, p999] = r.latency_us.map(|us| us as f64 / 1000.0);
+        let _ = writeln!(
+            out,
+            "| {} | {:.0} | {:.0} | {:.2} | {p50:.2} | {p99:.2} | {p999:.2} | {:.2} | {} | {} | {:.0} | {} | {:.0} |",
+            r.label,
+            r.dbrepo_rate(),
+            r.pgbench_rate(),
+            r.ratio(),
+            r.round_trips_per_call,
+            opt(d.dbrepo_us),
+            opt(d.postgres_us),
+            d.client_us,
+            opt(p.postgres_us),
+            p.client_us,
+        );
+    }
+    out
+}
+
+/// The whole report as text.
+pub fn text(report: &Report) -> String {
+    let mut out = rpc_table(&report.rpcs);
+    for r in report.rpcs.iter().filter(|r| r.errors > 0) {
+        let _ = writeln!(
+            out,
+            "{}: {} failed calls, first: {}",
+            r.label,
+            r.errors,
+            r.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    let rss = report
+        .idle_rss_kib
+        .map_or("-".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
+    let _ = writeln!(
+        out,
+        "\ndbrepo start to SERVING: {:.0} ms; idle RSS: {rss}",
+        report.startup_ms
+    );
+    if let Some(t) = &report.trigger {
+        let _ = writeln!(
+            out,
+            "members_v2_sync trigger (previous release's v1 writes, tx/s): on {:.0}, off {:.0}, on/off {:.2}",
+            t.on_tps, t.off_tps, t.ratio
+        );
+    }
+    for b in &report.backfill {
+        let _ = writeln!(
+            out,
+            "backfill {} rows: {:.0} rows/s; one UPDATE of the same rows: {:.0} rows/s (backfill/limit {:.2})",
+            b.rows, b.backfill_rows_per_s, b.update_rows_per_s, b.ratio
+        );
+    }
+    let m = &report.machine;
+    let _ = writeln!(
+        out,
+        "machine: {} CPUs ({}), load before {} / after {}",
+        m.cpus, m.cpu_model, m.load_before, m.load_after
+    );
+    out
+}

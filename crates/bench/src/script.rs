@@ -1,0 +1,167 @@
+//! Turns the statements one call executed into a pgbench script.
+//!
+//! Every statement keeps its exact text; each `$k` becomes a pgbench
+//! variable cast to the type dbrepo bound, so `-M prepared` plans the same
+//! parameterised statement (generic plans included) and sends the same
+//! values:
+//! * a seeded id becomes the id of a random row of the same range
+//!   (`\set team random(lo, hi)`, rebuilt by [`Kind::sql`]);
+//! * a seeded member's email follows the drawn member;
+//! * an id dbrepo generated (a new row) becomes a fresh time-ordered id,
+//!   as dbrepo's UUIDv7 ids are;
+//! * NULL is bound as `NULLIF(:p, 'NULL')` with `-D p=NULL` (pgbench
+//!   cannot bind NULL), so it stays a parameter to the planner; an empty
+//!   string likewise as `left(:p, 0)` (pgbench refuses an empty `-D`);
+//! * anything else is the very value dbrepo sent, passed with `-D`.
+
+use std::fmt::Write;
+
+use crate::ids::{Kind, parse_member_email};
+use crate::wire::Executed;
+
+/// A pgbench script and the variables it needs defined.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Script {
+    /// The script text (`\set` lines, then one statement per call made).
+    pub text: String,
+    /// `-D name=value` definitions.
+    pub defines: Vec<(String, String)>,
+}
+
+/// A fresh, time-ordered id (48-bit millisecond prefix like UUIDv7).
+const FRESH_ID: &str = "(lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0') \
+     || substr(replace(gen_random_uuid()::text, '-', ''), 13))::uuid";
+
+/// The script replaying `statements`, drawing rows as `draws` says.
+pub fn render(statements: &[Executed], draws: &[(Kind, u64, u64)]) -> Script {
+    let mut script = Script {
+        text: String::new(),
+        defines: Vec::new(),
+    };
+    for (kind, lo, hi) in draws {
+        let _ = writeln!(script.text, "\\set {} random({lo}, {hi})", var(*kind));
+    }
+    for (i, statement) in statements.iter().enumerate() {
+        let mut expressions = Vec::new();
+        for (k, (oid, value)) in statement.params.iter().enumerate() {
+            let name = format!("s{i}p{}", k + 1);
+            let value = value.as_deref();
+            expressions.push(parameter(&name, *oid, value, draws, &mut script.defines));
+        }
+        let text = substitute(statement.text.trim().trim_end_matches(';'), &expressions);
+        let _ = writeln!(script.text, "{text};");
+    }
+    script
+}
+
+/// `text` with each `$k` replaced by `expressions[k - 1]` (whole numbers
+/// only, so `$1` never matches the start of `$10`).
+fn substitute(text: &str, expressions: &[String]) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..].len()
+            - rest[at + 1..]
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        let number: Option<usize> = rest[at + 1..at + 1 + digits].parse().ok();
+        match number.and_then(|n| expressions.get(n.wrapping_sub(1))) {
+            Some(expression) => out.push_str(expression),
+            None => out.push_str(&rest[at..at + 1 + digits]),
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn var(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Team => "team",
+        Kind::Member => "member",
+        Kind::Task => "task",
+    }
+}
+
+fn parameter(
+    name: &str,
+    oid: u32,
+    value: Option<&str>,
+    draws: &[(Kind, u64, u64)],
+    defines: &mut Vec<(String, String)>,
+) -> String {
+    let drawn = |kind: Kind| draws.iter().any(|(k, _, _)| *k == kind);
+    let cast = type_name(oid).map(|t| format!("::{t}")).unwrap_or_default();
+    let Some(value) = value else {
+        // pgbench refuses an empty -D value; NULLIF of a fixed word is NULL.
+        defines.push((name.to_owned(), "NULL".into()));
+        return format!("(NULLIF(:{name}, 'NULL'){cast})");
+    };
+    if oid == 2950 {
+        match uuid::Uuid::parse_str(value)
+            .ok()
+            .and_then(|id| Kind::parse(&id))
+        {
+            Some((kind, _)) if drawn(kind) => {
+                return kind.sql(&format!("CAST(:{} AS bigint)", var(kind)));
+            }
+            None => return FRESH_ID.to_owned(),
+            Some(_) => {}
+        }
+    }
+    if drawn(Kind::Member) && parse_member_email(value).is_some() {
+        return format!("('m' || :member || '@bench.example'){cast}");
+    }
+    if value.is_empty() {
+        // Nor an empty one: the first 0 characters of a placeholder.
+        defines.push((name.to_owned(), "empty".into()));
+        return format!("(left(:{name}, 0){cast})");
+    }
+    defines.push((name.to_owned(), value.to_owned()));
+    match type_name(oid) {
+        Some(t) => format!("CAST(:{name} AS {t})"),
+        None => format!(":{name}"),
+    }
+}
+
+/// SQL names of the types dbrepo binds.
+fn type_name(oid: u32) -> Option<&'static str> {
+    Some(match oid {
+        16 => "bool",
+        20 => "int8",
+        21 => "int2",
+        23 => "int4",
+        25 => "text",
+        1043 => "varchar",
+        2950 => "uuid",
+        1114 => "timestamp",
+        1184 => "timestamptz",
+        1009 => "text[]",
+        1015 => "varchar[]",
+        1016 => "int8[]",
+        2951 => "uuid[]",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replays_with_drawn_rows_and_the_values_sent() {
+        let sent = Executed {
+            text: "SELECT * FROM t WHERE id = $1 AND n = $2 AND x = $10".into(),
+            params: vec![
+                (2950, Some(Kind::Member.id(3).to_string())),
+                (20, Some("51".into())),
+            ],
+        };
+        let script = render(&[sent], &[(Kind::Member, 1, 9)]);
+        assert!(script.text.starts_with("\\set member random(1, 9)\n"));
+        assert!(script.text.contains("lpad(to_hex(CAST(:member AS bigint))"));
+        assert!(script.text.contains("n = CAST(:s0p2 AS int8) AND x = $10;"));
+        assert_eq!(script.defines, vec![("s0p2".to_owned(), "51".to_owned())]);
+    }
+}
