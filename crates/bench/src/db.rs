@@ -82,7 +82,8 @@ impl Database {
     /// A pool of the owner on the bench database, with the migrator's settings.
     pub async fn owner_pool(&self) -> anyhow::Result<PgPool> {
         let settings = dbrepo_migrations::ConnectSettings::default();
-        Ok(dbrepo_migrations::connect(&self.owner_url, &settings).await?)
+        let url = dbrepo_migrations::DatabaseUrl::parse(&self.owner_url)?;
+        Ok(dbrepo_migrations::connect(&url, &settings).await?)
     }
 
     /// Creates and migrates another database on the same server (for
@@ -94,8 +95,8 @@ impl Database {
             .await?;
         admin.close().await?;
         let settings = dbrepo_migrations::ConnectSettings::default();
-        let owner =
-            dbrepo_migrations::connect(&with_database(&self.admin_url, name), &settings).await?;
+        let url = dbrepo_migrations::DatabaseUrl::parse(&with_database(&self.admin_url, name))?;
+        let owner = dbrepo_migrations::connect(&url, &settings).await?;
         let migrated = dbrepo_migrations::up(&owner).await;
         if migrated.is_err() {
             owner.close().await; // releases the migrator's lock
