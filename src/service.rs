@@ -6,18 +6,17 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use dbrepo_migrations::{DatabaseUrl, open_pool};
+use dbrepo_migrations::{DatabaseUrl, open_connection};
 use secrecy::ExposeSecret;
-use sqlx::PgPool;
+use sqlx::Connection;
 use tokio::net::TcpListener;
 
 use crate::api::health::{Health, PROBE_INTERVAL};
 use crate::api::server::{Limits, routes, serve};
 use crate::config::Config;
-use crate::io::db::session::{
-    DatabaseProbe, close_dead_connections, service_pool, service_session, terminate_unfinished,
-};
-use crate::io::db::{PgManagerStore, PgTaskStore};
+use crate::io::db::pool::suspect_all;
+use crate::io::db::session::{DatabaseProbe, service_session, terminate_unfinished};
+use crate::io::db::{PgManagerStore, PgTaskStore, Sessions};
 use crate::io::dev_database::DevDatabase;
 use crate::io::schema_gate;
 
@@ -34,9 +33,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (url, dev_database) = database_url(&config).await?;
     let url = service_session(url, config.statement_timeout_ms);
-    let pool = connect(&config, &url).await?;
+    let sessions = connect(&config, &url).await?;
     let options = url.connect_options();
-    schema_gate::check(&pool).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -53,13 +51,13 @@ pub async fn run(
         max_message_bytes: config.max_message_bytes,
     };
     let (routes, health) = routes(
-        Arc::new(PgManagerStore::new(pool.clone())),
-        Arc::new(PgTaskStore::new(pool.clone())),
+        Arc::new(PgManagerStore::new(sessions.clone())),
+        Arc::new(PgTaskStore::new(sessions.clone())),
         &limits,
     )
     .await;
     let probe = DatabaseProbe::new(options.clone());
-    let shutdown = stop_serving_health_first(health, probe, pool.clone(), shutdown);
+    let shutdown = stop_serving_health_first(health, probe, shutdown);
     let finished = serve_with_grace(listener, routes, shutdown, config.shutdown_grace()).await?;
     if !finished {
         let terminated = terminate_unfinished(options).await;
@@ -68,7 +66,7 @@ pub async fn run(
             "grace period over: calls still in flight were cut off and rolled back"
         );
     }
-    if tokio::time::timeout(POOL_CLOSE_WAIT, pool.close())
+    if tokio::time::timeout(POOL_CLOSE_WAIT, sessions.close())
         .await
         .is_err()
     {
@@ -85,10 +83,9 @@ pub async fn run(
 fn stop_serving_health_first(
     health: Health,
     probe: DatabaseProbe,
-    pool: PgPool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> impl Future<Output = ()> + Send + 'static {
-    let following = tokio::spawn(follow_database(health.clone(), probe, pool));
+    let following = tokio::spawn(follow_database(health.clone(), probe));
     async move {
         shutdown.await;
         following.abort();
@@ -99,10 +96,10 @@ fn stop_serving_health_first(
 
 /// Probes the database every [`PROBE_INTERVAL`] (a probe that does not
 /// answer within it counts as down) and sets health accordingly; logs each
-/// change once. When the database answers again, the pool's connections
-/// that died meanwhile are closed before health says SERVING. Runs until
-/// aborted.
-async fn follow_database(health: Health, mut probe: DatabaseProbe, pool: PgPool) {
+/// change once. When the database answers again, every pooled connection
+/// is made to prove itself before its next call, so calls after an outage
+/// do not meet connections that died with it. Runs until aborted.
+async fn follow_database(health: Health, mut probe: DatabaseProbe) {
     let mut serving = true;
     let mut ticks = tokio::time::interval(PROBE_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -113,8 +110,8 @@ async fn follow_database(health: Health, mut probe: DatabaseProbe, pool: PgPool)
             .unwrap_or(false);
         if up != serving {
             if up {
-                let closed = close_dead_connections(&pool).await;
-                tracing::info!(closed, "database answers again: health is SERVING");
+                suspect_all();
+                tracing::info!("database answers again: health is SERVING");
             } else {
                 tracing::warn!("database cannot be reached: health is NOT_SERVING");
             }
@@ -143,13 +140,28 @@ async fn database_url(config: &Config) -> anyhow::Result<(DatabaseUrl, Option<De
     Ok((DatabaseUrl::parse(dev.service_url())?, Some(dev)))
 }
 
-/// The service's pool, its sessions set up as [`service_session`] says.
-/// One connection is opened first, so that a failure names its cause
-/// (refused, authentication, unknown host, timeout) rather than "pool
-/// timed out".
-async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<PgPool> {
-    let pool = service_pool(config.pool_size, config.connect_timeout());
-    Ok(open_pool(url, pool, config.connect_timeout()).await?)
+/// The service's sessions, set up as [`service_session`] says, after the
+/// schema gate passed. One connection is opened first, so that a failure
+/// names its cause (refused, authentication, unknown host, timeout) rather
+/// than "pool timed out"; the gate runs on it. The pool then opens its
+/// connections in the background, so no call pays for a login.
+async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<Sessions> {
+    let mut first = open_connection(url, config.connect_timeout()).await?;
+    schema_gate::check(&mut first).await?;
+    // A polite close; the server would otherwise log an unexpected EOF.
+    let _ = first.close().await;
+    let sessions = Sessions::new(
+        url.connect_options().clone(),
+        config.pool_size,
+        config.connect_timeout(),
+    );
+    let filling = sessions.clone();
+    tokio::spawn(async move {
+        if let Err(err) = filling.fill().await {
+            tracing::warn!(error = %err, "opening the pool's connections failed; calls will retry");
+        }
+    });
+    Ok(sessions)
 }
 
 /// Serves until `shutdown` completes and in-flight calls finish, or the

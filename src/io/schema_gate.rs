@@ -3,7 +3,7 @@
 //! apply it; a database migrated further by a newer release is fine
 //! (migrations only expand) and is logged.
 
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 /// Why the service must not start on this database.
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +24,10 @@ pub enum GateError {
     Read(#[from] dbrepo_migrations::Error),
 }
 
-/// Checks the applied migrations against what this build needs.
-pub async fn check(pool: &PgPool) -> Result<(), GateError> {
-    let rows = dbrepo_migrations::read_applied(pool).await?;
+/// Checks the applied migrations against what this build needs, over
+/// `connection`.
+pub async fn check(connection: &mut PgConnection) -> Result<(), GateError> {
+    let rows = dbrepo_migrations::read_applied(connection).await?;
     let check = dbrepo_migrations::check_schema(&rows, dbrepo_migrations::latest_version());
     if !check.is_compatible() {
         let failed = if check.failed.is_empty() {

@@ -131,7 +131,7 @@ async fn an_interrupted_backfill_reads_right_resumes_and_reruns_as_a_no_op() {
     let owner = db.owner_pool().await;
     dbrepo_migrations::up(&owner).await.expect("up");
     owner.close().await;
-    let store = PgManagerStore::new(db.pool().clone());
+    let store = PgManagerStore::new(db.sessions());
     let before = all(&store, &ids).await;
 
     let first = backfill(&db, BATCH, Some(1)).await;
@@ -212,7 +212,7 @@ async fn writers_of_both_releases_keep_every_write_made_during_a_backfill() {
     let owner = db.owner_pool().await;
     dbrepo_migrations::up(&owner).await.expect("up");
     owner.close().await;
-    let store = PgManagerStore::new(db.pool().clone());
+    let store = PgManagerStore::new(db.sessions());
 
     let writer = {
         let (store, old, ids) = (store.clone(), old.clone(), ids.clone());

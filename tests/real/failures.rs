@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dbrepo::io::db::session;
-use dbrepo::io::db::{PgManagerStore, PgTaskStore};
+use dbrepo::io::db::{PgManagerStore, PgTaskStore, Sessions};
 use dbrepo::proto::app::v1 as app;
 use dbrepo::proto::manager::{v1, v2};
 use dbrepo_migrations::DatabaseUrl;
@@ -23,25 +23,28 @@ use crate::served::TestServer;
 use crate::support::TestDatabase;
 
 /// A pool of `connections` sessions on `db`, set up exactly as the service
-/// sets up its own, with `statement_timeout_ms`.
+/// sets up its own (all opened up front), with `statement_timeout_ms`.
 pub async fn service_pool(
     db: &TestDatabase,
     connections: u32,
     statement_timeout_ms: u64,
-) -> PgPool {
+) -> Sessions {
     let url = DatabaseUrl::parse(&db.service_url()).expect("service url");
     let url = session::service_session(url, statement_timeout_ms);
-    session::service_pool(connections, Duration::from_secs(10))
-        .connect_with(url.connect_options().clone())
-        .await
-        .expect("connect as the service login")
+    let sessions = Sessions::new(
+        url.connect_options().clone(),
+        connections,
+        Duration::from_secs(10),
+    );
+    sessions.fill().await.expect("connect as the service login");
+    sessions
 }
 
-/// A server over `pool`, with one client per published service.
-pub async fn serve(pool: &PgPool) -> TestServer {
+/// A server over `sessions`, with one client per published service.
+pub async fn serve(sessions: &Sessions) -> TestServer {
     TestServer::serve(
-        Arc::new(PgManagerStore::new(pool.clone())),
-        Arc::new(PgTaskStore::new(pool.clone())),
+        Arc::new(PgManagerStore::new(sessions.clone())),
+        Arc::new(PgTaskStore::new(sessions.clone())),
     )
     .await
 }

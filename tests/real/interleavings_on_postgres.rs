@@ -44,9 +44,13 @@ fn interleaved_writes_of_both_releases_keep_the_mapping_rules() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let database = runtime.block_on(TestDatabase::new());
     let pool = database.pool().clone();
-    let previous = PreviousRelease::new(pool.clone());
-    let manager = Arc::new(PgManagerStore::new(pool.clone()));
-    let server = runtime.block_on(TestServer::serve(manager, Arc::new(PgTaskStore::new(pool))));
+    let previous = PreviousRelease::new(pool);
+    let sessions = database.sessions();
+    let manager = Arc::new(PgManagerStore::new(sessions.clone()));
+    let server = runtime.block_on(TestServer::serve(
+        manager,
+        Arc::new(PgTaskStore::new(sessions)),
+    ));
     check_interleavings(
         &runtime,
         server,

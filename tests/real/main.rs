@@ -30,10 +30,10 @@ mod unstorable;
 async fn pg_backend()
 -> contract::Stores<dbrepo::io::db::PgManagerStore, dbrepo::io::db::PgTaskStore> {
     let database = support::TestDatabase::new().await;
-    let pool = database.pool().clone();
+    let sessions = database.sessions();
     contract::Stores::new(
-        std::sync::Arc::new(dbrepo::io::db::PgManagerStore::new(pool.clone())),
-        std::sync::Arc::new(dbrepo::io::db::PgTaskStore::new(pool)),
+        std::sync::Arc::new(dbrepo::io::db::PgManagerStore::new(sessions.clone())),
+        std::sync::Arc::new(dbrepo::io::db::PgTaskStore::new(sessions)),
     )
     .keeping(database)
 }
@@ -58,8 +58,9 @@ mod pg_unstorable {
 
     async fn served() -> (TestServer, TestDatabase) {
         let database = TestDatabase::new().await;
-        let manager = Arc::new(PgManagerStore::new(database.pool().clone()));
-        let tasks = Arc::new(PgTaskStore::new(database.pool().clone()));
+        let sessions = database.sessions();
+        let manager = Arc::new(PgManagerStore::new(sessions.clone()));
+        let tasks = Arc::new(PgTaskStore::new(sessions));
         (TestServer::serve(manager, tasks).await, database)
     }
 

@@ -180,6 +180,13 @@ impl TestDatabase {
         &self.pool
     }
 
+    /// A new pool of service sessions on this database (the service login,
+    /// like production), for the stores under test.
+    pub fn sessions(&self) -> dbrepo::io::db::Sessions {
+        let options: PgConnectOptions = self.service_url().parse().expect("service url");
+        dbrepo::io::db::Sessions::new(options, 5, Duration::from_secs(10))
+    }
+
     /// A new owner pool on this database, for tests that need DDL or to
     /// run migrations. Close it before the test ends.
     pub async fn owner_pool(&self) -> PgPool {

@@ -156,6 +156,22 @@ impl Bench<'_> {
         Ok(result)
     }
 
+    /// The gRPC floor ([`Rpc::GrpcFloor`]): a warm-up, then one segment per
+    /// round against the timed dbrepo, merged into one.
+    pub async fn floor(&self) -> Segment {
+        let rpc = Rpc::GrpcFloor;
+        load::run(self.timed, rpc, &self.seed, self.concurrency, self.warmup).await;
+        let mut segments = Vec::new();
+        for _ in 0..self.rounds {
+            segments.push(self.dbrepo_segment(rpc).await.0);
+        }
+        Segment {
+            per_second: mean(segments.iter().map(|s| s.per_second)),
+            operations: segments.iter().map(|s| s.operations).sum(),
+            cpu: crate::report::weighted_cpu(&segments),
+        }
+    }
+
     /// Round trips per call under the same load, and one call's statements.
     async fn probe(&self, rpc: Rpc) -> anyhow::Result<(f64, Vec<Executed>)> {
         let probe_time = self.segment.min(Duration::from_secs(2));

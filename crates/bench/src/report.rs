@@ -24,6 +24,8 @@ pub struct Report {
     pub idle_rss_kib: Option<u64>,
     /// One entry per RPC kind.
     pub rpcs: Vec<RpcResult>,
+    /// dbrepo's gRPC stack alone (health Check), when RPCs were measured.
+    pub grpc_floor: Option<Segment>,
     /// The 0002 trigger's cost, if measured.
     pub trigger: Option<TriggerResult>,
     /// Backfill rates, if measured.
@@ -127,6 +129,23 @@ pub fn text(report: &Report) -> String {
             r.errors,
             r.first_error.as_deref().unwrap_or("?")
         );
+    }
+    if let Some(floor) = &report.grpc_floor {
+        let _ = writeln!(
+            out,
+            "\ngRPC floor (health Check, no database): {:.0} calls/s; CPU µs/call dbrepo {}, client {:.0}",
+            floor.per_second,
+            opt(floor.cpu.dbrepo_us),
+            floor.cpu.client_us,
+        );
+        for r in &report.rpcs {
+            let _ = writeln!(
+                out,
+                "  {}: the floor alone reaches {:.2} of pgbench",
+                r.label,
+                floor.per_second / r.pgbench_rate().max(f64::MIN_POSITIVE)
+            );
+        }
     }
     let rss = report
         .idle_rss_kib

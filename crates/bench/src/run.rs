@@ -91,6 +91,12 @@ async fn with_database(
         let result = bench.measure(*rpc).await;
         rpcs.push(result.with_context(|| format!("measuring {}", rpc.label()))?);
     }
+    let grpc_floor = if rpcs.is_empty() {
+        None
+    } else {
+        eprintln!("measuring {}", crate::rpc::Rpc::GrpcFloor.label());
+        Some(bench.floor().await)
+    };
     let (startup_ms, idle_rss_kib) = (timed.startup.as_secs_f64() * 1000.0, timed.idle_rss_kib);
     drop((timed_target, probe_target));
     probe.stop().await?;
@@ -116,6 +122,7 @@ async fn with_database(
         startup_ms,
         idle_rss_kib,
         rpcs,
+        grpc_floor,
         trigger: None,
         backfill: Vec::new(),
     };

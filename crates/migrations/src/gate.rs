@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use sqlx::PgPool;
+use sqlx::{Acquire, Postgres};
 
 use crate::{Error, Result, known_versions, up_migrations};
 
@@ -26,11 +26,16 @@ pub struct AppliedRow {
 }
 
 /// Reads every row of `_sqlx_migrations` (none when the table is missing,
-/// i.e. nothing was ever migrated). Needs only SELECT on the table.
-pub async fn read_applied(pool: &PgPool) -> Result<Vec<AppliedRow>> {
+/// i.e. nothing was ever migrated), over a pool or one connection. Needs
+/// only SELECT on the table.
+pub async fn read_applied(db: impl Acquire<'_, Database = Postgres>) -> Result<Vec<AppliedRow>> {
+    let mut conn = db
+        .acquire()
+        .await
+        .map_err(Error::db("connecting to read _sqlx_migrations"))?;
     let exists: bool =
         sqlx::query_scalar("SELECT to_regclass('public._sqlx_migrations') IS NOT NULL")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(Error::db("looking for _sqlx_migrations"))?;
     if !exists {
@@ -40,7 +45,7 @@ pub async fn read_applied(pool: &PgPool) -> Result<Vec<AppliedRow>> {
         "SELECT version, description, success, checksum \
          FROM public._sqlx_migrations ORDER BY version",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(Error::db("reading _sqlx_migrations"))?;
     Ok(rows

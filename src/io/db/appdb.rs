@@ -7,7 +7,6 @@
 //! member cannot be archived between the check and the write. Must not
 //! import tonic, prost or `api`.
 
-use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -15,7 +14,7 @@ mod lists;
 
 use lists::list_tasks;
 
-use super::{retry_once_on_conflict, unexpected};
+use super::{Sessions, retry_once_on_conflict, unexpected};
 use crate::core::fields::{MemberId, TaskId, TeamId};
 use crate::core::page::Page;
 use crate::core::sql::app::{NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore};
@@ -24,13 +23,14 @@ use crate::core::{Entity, Error, Result};
 /// The PostgreSQL store of tasks.
 #[derive(Debug, Clone)]
 pub struct PgTaskStore {
-    pool: PgPool,
+    sessions: Sessions,
 }
 
 impl PgTaskStore {
-    /// A store over `pool`, which should be connected as the DML-only login.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// A store over `sessions`, which should be connected as the DML-only
+    /// login.
+    pub fn new(sessions: Sessions) -> Self {
+        Self { sessions }
     }
 }
 
@@ -142,7 +142,7 @@ impl TaskStore for PgTaskStore {
             task.assignee_id.map(|m| m.0),
             task.due_time,
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.sessions.get().await?)
         .await
         .map_err(unexpected)
         })
@@ -157,7 +157,7 @@ impl TaskStore for PgTaskStore {
                FROM app.tasks WHERE id = $1"#,
             id.0,
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.sessions.get().await?)
         .await
         .map_err(unexpected)?
         .ok_or_else(|| Error::not_found(Entity::Task, id))?
@@ -165,7 +165,7 @@ impl TaskStore for PgTaskStore {
     }
 
     async fn list_tasks(&self, query: TaskQuery) -> Result<Page<Task>> {
-        list_tasks(&self.pool, query).await
+        list_tasks(&mut *self.sessions.get().await?, query).await
     }
 
     async fn update_task(&self, id: TaskId, patch: TaskPatch) -> Result<Task> {
@@ -208,7 +208,7 @@ impl TaskStore for PgTaskStore {
             set_due,
             due,
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.sessions.get().await?)
         .await
         .map_err(unexpected)
         })
@@ -219,7 +219,7 @@ impl TaskStore for PgTaskStore {
     async fn delete_task(&self, id: TaskId) -> Result<()> {
         let result = retry_once_on_conflict(move || async move {
             sqlx::query!("DELETE FROM app.tasks WHERE id = $1", id.0)
-                .execute(&self.pool)
+                .execute(&mut *self.sessions.get().await?)
                 .await
                 .map_err(unexpected)
         })

@@ -9,7 +9,6 @@
 //! in SQL. Writes that lose a deadlock or serialization race are retried
 //! once. Must not import tonic, prost or `api`.
 
-use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -17,7 +16,7 @@ mod members;
 
 use members::{list_members, read_member, update_member};
 
-use super::{retry_once_on_conflict, unexpected, violated_constraint};
+use super::{Sessions, retry_once_on_conflict, unexpected, violated_constraint};
 use crate::core::fields::{MemberId, TeamId};
 use crate::core::mapping::{MemberStatus, Precondition, StoredNames};
 use crate::core::page::{Page, PageRequest, PageStart};
@@ -29,13 +28,14 @@ use crate::core::{Entity, Error, Result};
 /// The PostgreSQL store of teams and members.
 #[derive(Debug, Clone)]
 pub struct PgManagerStore {
-    pool: PgPool,
+    sessions: Sessions,
 }
 
 impl PgManagerStore {
-    /// A store over `pool`, which should be connected as the DML-only login.
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// A store over `sessions`, which should be connected as the DML-only
+    /// login.
+    pub fn new(sessions: Sessions) -> Self {
+        Self { sessions }
     }
 }
 
@@ -126,7 +126,7 @@ impl ManagerStore for PgManagerStore {
                 team.name.as_str(),
                 team.description.as_str(),
             )
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.sessions.get().await?)
             .await
             .map_err(|err| write_error(err, None))?;
             Ok(row.into())
@@ -141,7 +141,7 @@ impl ManagerStore for PgManagerStore {
                FROM manager.teams WHERE id = $1"#,
             id.0,
         )
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.sessions.get().await?)
         .await
         .map_err(unexpected)?
         .map(Team::from)
@@ -172,7 +172,7 @@ impl ManagerStore for PgManagerStore {
             fetch,
             offset,
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.sessions.get().await?)
         .await
         .map_err(unexpected)?;
         let teams = rows.into_iter().map(Team::from).collect();
@@ -199,7 +199,7 @@ impl ManagerStore for PgManagerStore {
                 member.status.as_stored(),
                 member.status.is_archived(),
             )
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.sessions.get().await?)
             .await
             .map_err(|err| write_error(err, Some(member.team_id)))?
             .try_into()
@@ -208,11 +208,11 @@ impl ManagerStore for PgManagerStore {
     }
 
     async fn get_member(&self, id: MemberId) -> Result<Member> {
-        read_member(&self.pool, id).await
+        read_member(&mut *self.sessions.get().await?, id).await
     }
 
     async fn list_members(&self, query: MemberQuery) -> Result<Page<Member>> {
-        list_members(&self.pool, query).await
+        list_members(&mut *self.sessions.get().await?, query).await
     }
 
     async fn update_member(
@@ -222,7 +222,7 @@ impl ManagerStore for PgManagerStore {
         precondition: Precondition,
     ) -> Result<Member> {
         let (patch, precondition) = (&patch, &precondition);
-        retry_once_on_conflict(move || update_member(&self.pool, id, patch, precondition)).await
+        retry_once_on_conflict(move || update_member(&self.sessions, id, patch, precondition)).await
     }
 
     async fn delete_member(&self, id: MemberId, precondition: Precondition) -> Result<()> {
@@ -243,7 +243,7 @@ impl ManagerStore for PgManagerStore {
                 conditional,
                 expected,
             )
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.sessions.get().await?)
             .await
             .map_err(unexpected)
         })

@@ -1,4 +1,5 @@
-//! sqlx implementations of `core::sql`'s store traits over one `PgPool`.
+//! sqlx implementations of `core::sql`'s store traits over the service's
+//! pool of sessions ([`Sessions`]).
 //!
 //! Contract: every query is compile-checked (`query!`/`query_as!`, with the
 //! metadata in `.sqlx/` for offline builds); one round trip per call wherever
@@ -10,10 +11,12 @@
 
 pub mod appdb;
 pub mod managerdb;
+pub mod pool;
 pub mod session;
 
 pub use appdb::PgTaskStore;
 pub use managerdb::PgManagerStore;
+pub use pool::{Session, Sessions};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -42,6 +45,9 @@ const TIMED_OUT: [&str; 2] = ["57014", "55P03"];
 /// or something unexpected happened (INTERNAL, a bug). The cause is kept for
 /// the log only.
 pub(crate) fn unexpected(err: sqlx::Error) -> Error {
+    if may_have_broken_its_connection(&err) {
+        pool::suspect_all();
+    }
     match &err {
         // A protocol error is a byte stream that stopped making sense: in
         // practice a connection cut mid-message (even mid-handshake).
@@ -73,6 +79,20 @@ pub(crate) fn unexpected(err: sqlx::Error) -> Error {
             _ => Error::Internal(err.into()),
         },
         _ => Error::Internal(err.into()),
+    }
+}
+
+/// Whether `err` says the connection itself failed (I/O, TLS, a byte stream
+/// that stopped making sense, a connection exception, the server shutting
+/// down) rather than one statement: then every pooled connection is checked
+/// before its next use.
+fn may_have_broken_its_connection(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
     }
 }
 

@@ -11,15 +11,12 @@
 use std::time::Duration;
 
 use dbrepo_migrations::DatabaseUrl;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
 
 /// How often PostgreSQL checks, while a statement runs, that the service's
 /// end of the connection is still open.
 const CLIENT_CHECK_INTERVAL: Duration = Duration::from_millis(250);
-
-/// How long checking the idle connections after an outage may take.
-const SWEEP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How long terminating unfinished sessions may take at shutdown.
 const TERMINATE_TIMEOUT: Duration = Duration::from_millis(500);
@@ -38,58 +35,6 @@ pub fn service_session(base: DatabaseUrl, statement_timeout_ms: u64) -> Database
                 CLIENT_CHECK_INTERVAL.as_millis().to_string(),
             ),
         ])
-}
-
-/// The service's pool: `size` connections, a wait of at most
-/// `acquire_timeout` for one.
-///
-/// Two choices keep a cancelled call from costing the next one:
-/// - no ping before handing out a connection (`test_before_acquire`): a
-///   call cancelled during that ping would drop the connection, and the
-///   next call would have to open a new one. A broken connection shows as
-///   the failed statement of one call (UNAVAILABLE), after which it is
-///   closed; every connection is also replaced after `max_lifetime`.
-/// - every connection opened up front and reopened in the background
-///   (`min_connections` = `size`): opening one (a SCRAM login) inside a
-///   call that is cancelled meanwhile would leave the next call to start
-///   over, and a stream of short deadlines would never get a connection.
-///
-/// A connection whose call was cancelled mid-statement is drained by the
-/// pool before anyone else gets it, so it comes back ready.
-pub fn service_pool(size: u32, acquire_timeout: Duration) -> PgPoolOptions {
-    PgPoolOptions::new()
-        .max_connections(size)
-        .min_connections(size)
-        .test_before_acquire(false)
-        .acquire_timeout(acquire_timeout)
-}
-
-/// Pings every idle connection of `pool` and closes the ones that do not
-/// answer, so that calls after an outage do not meet connections that died
-/// with it (the pool hands out connections without a ping). Meant for the
-/// moment the database answers again; returns how many were closed.
-pub async fn close_dead_connections(pool: &PgPool) -> usize {
-    let mut checked = Vec::new();
-    let mut closed = 0;
-    let sweep = async {
-        for _ in 0..pool.num_idle() {
-            // Holding each checked connection makes the next acquire take
-            // another idle one.
-            let Ok(mut connection) = pool.acquire().await else {
-                break;
-            };
-            if connection.ping().await.is_err() {
-                connection.close_on_drop();
-                closed += 1;
-            }
-            checked.push(connection);
-        }
-    };
-    if tokio::time::timeout(SWEEP_TIMEOUT, sweep).await.is_err() {
-        tracing::warn!("checking idle database connections timed out");
-    }
-    drop(checked);
-    closed
 }
 
 /// Terminates every session of this process (same `application_name`)

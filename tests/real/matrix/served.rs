@@ -4,11 +4,8 @@
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
-use std::time::Duration;
 
-use dbrepo::io::db::{PgManagerStore, PgTaskStore};
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use dbrepo::io::db::{PgManagerStore, PgTaskStore, Sessions};
 
 use crate::contract::Stores;
 use crate::served::TestServer;
@@ -17,26 +14,21 @@ use crate::support::TestDatabase;
 /// A running server of the current release and its pool.
 pub struct Served {
     server: TestServer,
-    pool: PgPool,
+    sessions: Sessions,
 }
 
 impl Served {
     /// Serves `db` through a new pool of the service's DML login.
     pub async fn start(db: &TestDatabase) -> Self {
-        let pool = PgPoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(&db.service_url())
-            .await
-            .expect("connect as the service login");
-        let (manager, tasks) = stores(&pool);
+        let sessions = db.sessions();
+        let (manager, tasks) = stores(&sessions);
         let server = TestServer::serve(manager, tasks).await;
-        Self { server, pool }
+        Self { server, sessions }
     }
 
     /// Fresh stores on the served database, for the contract suite.
     pub fn contract_stores(&self) -> Stores<PgManagerStore, PgTaskStore> {
-        let (manager, tasks) = stores(&self.pool);
+        let (manager, tasks) = stores(&self.sessions);
         Stores::new(manager, tasks)
     }
 
@@ -44,7 +36,7 @@ impl Served {
     /// wait on its connections).
     pub async fn stop(self) {
         self.server.stop().await;
-        self.pool.close().await;
+        self.sessions.close().await;
     }
 }
 
@@ -62,9 +54,9 @@ impl DerefMut for Served {
     }
 }
 
-fn stores(pool: &PgPool) -> (Arc<PgManagerStore>, Arc<PgTaskStore>) {
+fn stores(sessions: &Sessions) -> (Arc<PgManagerStore>, Arc<PgTaskStore>) {
     (
-        Arc::new(PgManagerStore::new(pool.clone())),
-        Arc::new(PgTaskStore::new(pool.clone())),
+        Arc::new(PgManagerStore::new(sessions.clone())),
+        Arc::new(PgTaskStore::new(sessions.clone())),
     )
 }

@@ -84,7 +84,7 @@ async fn rows_the_previous_release_wrote_before_0002_read_per_the_rules_after_it
     dbrepo_migrations::up(&owner).await.expect("up");
     owner.close().await;
 
-    let store = PgManagerStore::new(db.pool().clone());
+    let store = PgManagerStore::new(db.sessions());
     for (id, (full, archived, (given, family), want)) in ids.iter().zip(cases) {
         let member = get(&store, *id).await;
         assert_eq!(member.names.full_name, full, "v1 reads back exactly");
@@ -105,7 +105,7 @@ async fn previous_release_renames_rederive_and_other_updates_keep_v2_names() {
     let db = TestDatabase::new().await;
     let (old, store) = (
         PreviousRelease::new(db.pool().clone()),
-        PgManagerStore::new(db.pool().clone()),
+        PgManagerStore::new(db.sessions()),
     );
     let team = old.create_team().await;
     let id = old.create_member(team, "Ada Lovelace", false).await;
@@ -159,7 +159,7 @@ async fn previous_release_archived_flag_follows_the_status_rules() {
     let db = TestDatabase::new().await;
     let (old, store) = (
         PreviousRelease::new(db.pool().clone()),
-        PgManagerStore::new(db.pool().clone()),
+        PgManagerStore::new(db.sessions()),
     );
     let team = old.create_team().await;
     let id = old.create_member(team, "Alan Turing", false).await;
@@ -220,7 +220,7 @@ async fn previous_release_updates_change_the_etag() {
     let db = TestDatabase::new().await;
     let (old, store) = (
         PreviousRelease::new(db.pool().clone()),
-        PgManagerStore::new(db.pool().clone()),
+        PgManagerStore::new(db.sessions()),
     );
     let team = old.create_team().await;
     let id = old.create_member(team, "Edsger Dijkstra", false).await;
@@ -246,7 +246,7 @@ async fn previous_release_reads_and_deletes_what_the_new_release_wrote() {
     let db = TestDatabase::new().await;
     let (old, store) = (
         PreviousRelease::new(db.pool().clone()),
-        PgManagerStore::new(db.pool().clone()),
+        PgManagerStore::new(db.sessions()),
     );
     let team = old.create_team().await;
     let id = old.create_member(team, "Barbara Liskov", false).await;

@@ -1,7 +1,7 @@
 //! The task list: one statement that checks the team and the assignee
 //! filter and reads one page.
 
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use super::{split_option, task_row};
 use crate::core::page::Page;
@@ -14,7 +14,7 @@ fn unknown_assignee_filter() -> Error {
     Error::FailedPrecondition("assignee_id is not a member of the team".into())
 }
 
-pub(super) async fn list_tasks(pool: &PgPool, query: TaskQuery) -> Result<Page<Task>> {
+pub(super) async fn list_tasks(db: &mut PgConnection, query: TaskQuery) -> Result<Page<Task>> {
     let fetch = i64::from(query.page.size.get()) + 1;
     let (after_time, after_id, offset) = created_bounds(&query.page.start, |id| id.0);
     let (filter_assignee, assignee) = split_option(query.assignee_id);
@@ -29,7 +29,7 @@ pub(super) async fn list_tasks(pool: &PgPool, query: TaskQuery) -> Result<Page<T
         fetch,
         offset,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
     .map_err(unexpected)?;
     match rows.first() {

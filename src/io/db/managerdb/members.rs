@@ -1,7 +1,7 @@
 //! The member queries too long to sit with the rest of the store: the
 //! filtered, paged list and the locked read-modify-write update.
 
-use sqlx::{PgConnection, PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor};
 
 use super::{MemberRow, write_error};
 use crate::core::fields::MemberId;
@@ -9,9 +9,12 @@ use crate::core::mapping::Precondition;
 use crate::core::page::Page;
 use crate::core::sql::manager::{Member, MemberPatch, MemberQuery};
 use crate::core::{Entity, Error, Result};
-use crate::io::db::{created_bounds, unexpected};
+use crate::io::db::{Sessions, created_bounds, unexpected};
 
-pub(super) async fn list_members(pool: &PgPool, query: MemberQuery) -> Result<Page<Member>> {
+pub(super) async fn list_members(
+    db: &mut PgConnection,
+    query: MemberQuery,
+) -> Result<Page<Member>> {
     let fetch = i64::from(query.page.size.get()) + 1;
     let (after_time, after_id, offset) = created_bounds(&query.page.start, |id| id.0);
     let statuses: Vec<String> = query
@@ -28,7 +31,7 @@ pub(super) async fn list_members(pool: &PgPool, query: MemberQuery) -> Result<Pa
         fetch,
         offset,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
     .map_err(unexpected)?;
     if rows.is_empty() {
@@ -73,14 +76,12 @@ const UPDATE_ATTEMPTS: usize = 8;
 /// computed in Rust because v2 may change one name part while the other
 /// part of a never-backfilled row exists only as a derivation here.
 pub(super) async fn update_member(
-    pool: &PgPool,
+    sessions: &Sessions,
     id: MemberId,
     patch: &MemberPatch,
     precondition: &Precondition,
 ) -> Result<Member> {
-    // One connection for every statement: each release to the pool costs
-    // sqlx a ping.
-    let mut conn = pool.acquire().await.map_err(unexpected)?;
+    let mut conn = sessions.get().await?;
     for _ in 0..UPDATE_ATTEMPTS {
         let current = read_member(&mut *conn, id).await?;
         if let Precondition::Etag(etag) = precondition

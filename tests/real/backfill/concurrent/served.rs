@@ -15,8 +15,9 @@ use crate::support::TestDatabase;
 
 /// Serves fresh stores over `db`'s DML pool.
 pub async fn serve(db: &TestDatabase) -> TestServer {
-    let manager = Arc::new(PgManagerStore::new(db.pool().clone()));
-    let tasks = Arc::new(PgTaskStore::new(db.pool().clone()));
+    let sessions = db.sessions();
+    let manager = Arc::new(PgManagerStore::new(sessions.clone()));
+    let tasks = Arc::new(PgTaskStore::new(sessions));
     TestServer::serve(manager, tasks).await
 }
 

@@ -1,0 +1,213 @@
+//! The service's pool of database sessions: a fixed number of connections,
+//! each handed to one call at a time, with no database round trip of its
+//! own on the way in or out.
+//!
+//! Contract:
+//! - A call's statements are its only round trips. sqlx's own pool pings
+//!   every connection it takes back, which doubled the round trips of a
+//!   one-statement read; this pool does not. A connection whose call was
+//!   cancelled mid-statement needs no ping either: sqlx's `PgConnection`
+//!   finishes sending what it started and reads the abandoned replies up to
+//!   their `ReadyForQuery` before its next statement. That holds because no
+//!   service code opens a transaction (no `BEGIN`): an abandoned call never
+//!   leaves one open.
+//! - Broken connections are still found: a connection-level failure
+//!   anywhere ([`suspect_all`]) makes every connection prove itself with a
+//!   ping at its next checkout, and dead ones are replaced; so does health
+//!   when the database answers again after an outage. Every connection is
+//!   also replaced after [`MAX_LIFETIME`].
+//! - A login is never lost to a cancelled call: it runs in a task of its
+//!   own, and a connection whose caller gave up is kept for the next one.
+//!   (With short client deadlines, logins inside cancellable calls would
+//!   otherwise never finish and the pool would never refill.)
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use deadpool::Runtime;
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
+
+use crate::core::Error;
+
+/// A connection older than this is closed at its next checkout and a new
+/// one opened, so server-side memory and settings changes do not live
+/// forever (sqlx's default).
+pub const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
+
+/// Opens the service's connections; see the module documentation.
+#[derive(Debug)]
+struct Connector {
+    options: PgConnectOptions,
+    /// Connections whose login finished after the call that asked for them
+    /// was cancelled.
+    spare: Arc<Mutex<Vec<PgConnection>>>,
+}
+
+impl managed::Manager for Connector {
+    type Type = PgConnection;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<PgConnection, sqlx::Error> {
+        if let Some(connection) = lock(&self.spare).pop() {
+            return Ok(connection);
+        }
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let (options, spare) = (self.options.clone(), Arc::clone(&self.spare));
+        tokio::spawn(async move {
+            let login = PgConnection::connect_with(&options).await;
+            if let Err(Ok(orphan)) = sender.send(login) {
+                lock(&spare).push(orphan);
+            }
+        });
+        receiver.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+    }
+
+    async fn recycle(
+        &self,
+        connection: &mut PgConnection,
+        metrics: &Metrics,
+    ) -> RecycleResult<sqlx::Error> {
+        if metrics.age() > MAX_LIFETIME {
+            return Err(RecycleError::message("past its lifetime"));
+        }
+        let last_checkout = metrics.recycled.unwrap_or(metrics.created);
+        if suspected_since(last_checkout) {
+            connection.ping().await.map_err(RecycleError::Backend)?;
+        }
+        Ok(())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// When connections were last suspected, in nanoseconds after [`EPOCH`]
+/// (0: never). Process-wide, because a connection-level failure is found
+/// where the error is mapped, far from any pool; a second pool in the same
+/// process (tests) only pays a ping per connection for it.
+static SUSPECTED_AT: AtomicU64 = AtomicU64::new(0);
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// Makes every connection of every pool ping at its next checkout (and be
+/// replaced if it does not answer): called when a statement failed for a
+/// reason that may have broken its connection, or the database came back
+/// after an outage.
+pub fn suspect_all() {
+    let now = u64::try_from(EPOCH.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    SUSPECTED_AT.fetch_max(now.max(1), Ordering::Relaxed);
+}
+
+/// Whether connections were suspected after `checkout`.
+fn suspected_since(checkout: Instant) -> bool {
+    match SUSPECTED_AT.load(Ordering::Relaxed) {
+        0 => false,
+        at => *EPOCH + Duration::from_nanos(at) >= checkout,
+    }
+}
+
+/// A pool of `size` database sessions; cheap to clone (shared).
+#[derive(Clone)]
+pub struct Sessions {
+    pool: managed::Pool<Connector>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let status = self.pool.status();
+        f.debug_struct("Sessions")
+            .field("size", &status.max_size)
+            .field("open", &status.size)
+            .field("idle", &status.available)
+            .finish()
+    }
+}
+
+/// One connection, lent to one call; back to the pool when dropped.
+pub struct Session(Object<Connector>);
+
+impl std::ops::Deref for Session {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.0
+    }
+}
+
+impl Sessions {
+    /// A pool of at most `size` connections opened with `options`; a call
+    /// waits at most `wait` for a free one (then UNAVAILABLE), and opening
+    /// or checking one is bounded by `wait` too. Opens nothing yet: see
+    /// [`Sessions::fill`].
+    pub fn new(options: PgConnectOptions, size: u32, wait: Duration) -> Self {
+        let connector = Connector {
+            options,
+            spare: Arc::default(),
+        };
+        let pool = managed::Pool::builder(connector)
+            .max_size(usize::try_from(size).unwrap_or(usize::MAX))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(wait))
+            .create_timeout(Some(wait))
+            .recycle_timeout(Some(wait))
+            .build()
+            .expect("a runtime and timeouts are configured");
+        Self { pool }
+    }
+
+    /// Opens connections until the pool holds its full size, so no call
+    /// pays for a login. Returns the first failure.
+    pub async fn fill(&self) -> Result<(), sqlx::Error> {
+        let missing = self.pool.status().max_size - self.pool.status().size;
+        // Held until the end, so each `get` has to open a new connection.
+        let mut held = Vec::with_capacity(missing);
+        for _ in 0..missing {
+            held.push(self.pool.get().await.map_err(|err| match err {
+                PoolError::Backend(err) => err,
+                other => sqlx::Error::Protocol(other.to_string()),
+            })?);
+        }
+        Ok(())
+    }
+
+    /// A connection for one call: an idle one, or a new one while the pool
+    /// is below its size; UNAVAILABLE when none is free in time or the pool
+    /// is closed.
+    pub(crate) async fn get(&self) -> crate::core::Result<Session> {
+        self.pool.get().await.map(Session).map_err(|err| match err {
+            PoolError::Timeout(_) => {
+                Error::Unavailable("no database connection became free in time".into())
+            }
+            PoolError::Closed => Error::Unavailable("the service is shutting down".into()),
+            PoolError::Backend(err) => {
+                Error::Unavailable(format!("cannot open a database session: {err}").into())
+            }
+            other => Error::Internal(other.to_string().into()),
+        })
+    }
+
+    /// How many connections are open (idle or lent).
+    pub fn open_connections(&self) -> usize {
+        self.pool.status().size
+    }
+
+    /// Stops lending connections and closes the idle ones politely; lent
+    /// ones are dropped when their calls end.
+    pub async fn close(&self) {
+        let idle = self.pool.retain(|_, _| false).removed;
+        self.pool.close();
+        for connection in idle {
+            let _ = connection.close().await;
+        }
+    }
+}
