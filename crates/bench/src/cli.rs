@@ -100,6 +100,10 @@ pub struct Args {
     /// Use this dbrepo binary instead of building `--release --bin dbrepo`.
     #[arg(long)]
     pub dbrepo_bin: Option<PathBuf>,
+
+    /// dbrepo's log filter (`DBREPO_LOG`); the default is the service's own.
+    #[arg(long, default_value = "info")]
+    pub dbrepo_log: String,
 }
 
 /// Measurements besides the RPCs.

@@ -62,6 +62,8 @@ pub struct Settings {
     pub rounds: u32,
     /// Smoke mode (figures meaningless).
     pub smoke: bool,
+    /// dbrepo's log filter.
+    pub dbrepo_log: String,
 }
 
 /// CPU per operation over all segments, weighted by their operations.

@@ -56,13 +56,20 @@ async fn with_database(
         binary,
         &db.service_url,
         args.pool,
+        &args.dbrepo_log,
         dir.path().join("timed.log"),
     )
     .await?;
     let upstream = database_address(&db.service_url).await?;
     let proxy = Proxy::start(upstream).await?;
     let probe_url = with_address(&db.service_url, proxy.address());
-    let probe = Dbrepo::start(binary, &probe_url, args.pool, dir.path().join("probe.log")).await?;
+    let probe = Dbrepo::start(
+        binary,
+        &probe_url,
+        args.pool,
+        &args.dbrepo_log,
+        dir.path().join("probe.log"),
+    ).await?;
     let pgbench = Pgbench::find(db.bin_dir(), args.concurrency)?;
     let timed_target = Target::connect(&timed.address, args.channels).await?;
     let probe_target = Target::connect(&probe.address, args.channels).await?;
@@ -117,6 +124,7 @@ async fn with_database(
             segment_seconds: args.duration,
             rounds: args.rounds,
             smoke: args.smoke,
+            dbrepo_log: args.dbrepo_log.clone(),
         },
         seed: (*seed).clone(),
         startup_ms,

@@ -34,12 +34,13 @@ pub struct Dbrepo {
 
 impl Dbrepo {
     /// Starts `binary` connected to `database_url` with `pool` connections;
-    /// its log goes to `log`. Must be called from the main task (see
+    /// its log (filtered by `log_filter`) goes to `log`. Must be called from the main task (see
     /// [`child_command`]).
     pub async fn start(
         binary: &Path,
         database_url: &str,
         pool: u32,
+        log_filter: &str,
         log: PathBuf,
     ) -> anyhow::Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -50,7 +51,7 @@ impl Dbrepo {
             .env("DBREPO_LISTEN", format!("127.0.0.1:{port}"))
             .env("DBREPO_POOL_SIZE", pool.to_string())
             .env("DBREPO_LOG_FORMAT", "json")
-            .env("DBREPO_LOG", "info")
+            .env("DBREPO_LOG", log_filter)
             .env("DBREPO_SHUTDOWN_GRACE_SECS", "1")
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
