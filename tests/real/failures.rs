@@ -5,6 +5,7 @@
 //! (shutdown itself is tested on the real binary in `end_to_end`).
 
 mod cancellation;
+mod dead_connections;
 mod deadlock;
 mod health;
 mod timeouts;

@@ -69,7 +69,8 @@ async fn with_database(
         args.pool,
         &args.dbrepo_log,
         dir.path().join("probe.log"),
-    ).await?;
+    )
+    .await?;
     let pgbench = Pgbench::find(db.bin_dir(), args.concurrency)?;
     let timed_target = Target::connect(&timed.address, args.channels).await?;
     let probe_target = Target::connect(&probe.address, args.channels).await?;
