@@ -79,14 +79,6 @@ fn assert_names_consistent(member: &Member) {
 }
 
 #[tokio::test]
-async fn the_migrator_copy_of_the_white_space_class_is_the_service_one() {
-    assert_eq!(
-        dbrepo_migrations::WHITE_SPACE_CLASS,
-        dbrepo::core::mapping::WHITE_SPACE_CLASS
-    );
-}
-
-#[tokio::test]
 async fn backfill_refuses_before_0002() {
     let db = TestDatabase::migrated_to(1).await;
     let error = try_backfill(&db, BATCH, None)
