@@ -19,6 +19,7 @@ use crate::support::TestDatabase;
 
 mod concurrent;
 mod split;
+mod stale;
 
 const BATCH: u32 = 10;
 
