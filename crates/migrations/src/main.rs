@@ -71,7 +71,7 @@ enum Command {
         /// writes, each statement a short transaction of its own.
         #[arg(long, default_value_t = BackfillOptions::DEFAULT_BATCH_SIZE)]
         batch_size: NonZeroU32,
-        /// Milliseconds to sleep between batches.
+        /// Milliseconds to sleep between batches (raise it to throttle).
         #[arg(long, default_value_t = BackfillOptions::DEFAULT_PAUSE.as_millis() as u64)]
         pause_ms: u64,
         /// Stop after this many batches (a later run carries on).
