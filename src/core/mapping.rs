@@ -1,32 +1,14 @@
 //! The cross-version mapping rules of shared/DOMAIN.md ("How v1 and v2 see the
 //! same member"), as pure functions. The fake store, the PostgreSQL store and
-//! the API adapters all call these; none re-implements them.
+//! the API adapters all call these; none re-implements them. The name split
+//! and join live in the dependency-free crate `dbrepo-rules` (re-exported
+//! here), so the migrations' backfill runs the very same code.
 
 use time::OffsetDateTime;
 
 use super::fields::{FamilyName, FullName, GivenName, Timestamp};
 
-/// Splits a v1 full name into v2 (given, family) at the first run of white
-/// space: "Mary Ann Smith" is ("Mary", "Ann Smith"), "Madonna" is
-/// ("Madonna", ""). The name is trimmed first, so neither part starts or ends
-/// with white space.
-pub fn split_full_name(full_name: &str) -> (String, String) {
-    let trimmed = full_name.trim();
-    match trimmed.split_once(char::is_whitespace) {
-        Some((given, family)) => (given.to_owned(), family.trim_start().to_owned()),
-        None => (trimmed.to_owned(), String::new()),
-    }
-}
-
-/// Joins v2 names into the v1 full name: "given family", or just "given"
-/// when the family name is empty.
-pub fn join_names(given_name: &str, family_name: &str) -> String {
-    if family_name.is_empty() {
-        given_name.to_owned()
-    } else {
-        format!("{given_name} {family_name}")
-    }
-}
+pub use dbrepo_rules::{is_white_space, join_names, split_full_name};
 
 /// The three name columns as stored. `given`/`family` are `None` for a row
 /// whose full name was last written by a writer that knows only v1's columns
@@ -107,24 +89,6 @@ impl NameWrite {
 /// that write is a change, and re-derives v2's names.
 pub fn is_unchanged_full_name(written: &FullName, stored: &str) -> bool {
     written.as_str() == stored
-}
-
-/// Unicode White_Space (what `char::is_whitespace` and `str::trim` use), as a
-/// regular-expression bracket class for SQL, so the database can trim exactly
-/// as Rust does whatever its locale.
-pub const WHITE_SPACE_CLASS: &str =
-    r"[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
-
-#[cfg(test)]
-#[test]
-fn white_space_class_lists_exactly_the_unicode_white_space() {
-    let listed = |c: char| {
-        matches!(c as u32, 0x09..=0x0D | 0x20 | 0x85 | 0xA0 | 0x1680 | 0x2000..=0x200A
-            | 0x2028 | 0x2029 | 0x202F | 0x205F | 0x3000)
-    };
-    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-        assert_eq!(listed(c), c.is_whitespace(), "U+{:04X}", c as u32);
-    }
 }
 
 /// A member's status. v1 sees only whether it is [`MemberStatus::Archived`].

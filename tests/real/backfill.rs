@@ -19,6 +19,7 @@ use crate::support::TestDatabase;
 
 mod concurrent;
 mod split;
+mod stale;
 
 const BATCH: u32 = 10;
 
@@ -76,14 +77,6 @@ fn assert_names_consistent(member: &Member) {
             "{names:?}"
         );
     }
-}
-
-#[tokio::test]
-async fn the_migrator_copy_of_the_white_space_class_is_the_service_one() {
-    assert_eq!(
-        dbrepo_migrations::WHITE_SPACE_CLASS,
-        dbrepo::core::mapping::WHITE_SPACE_CLASS
-    );
 }
 
 #[tokio::test]

@@ -89,6 +89,14 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
     pub backfill_sizes: Vec<u64>,
 
+    /// Ids per backfill batch (default: the backfill's own default).
+    #[arg(long)]
+    pub backfill_batch_size: Option<std::num::NonZeroU32>,
+
+    /// Milliseconds between backfill batches (default: the backfill's own).
+    #[arg(long)]
+    pub backfill_pause_ms: Option<u64>,
+
     /// Write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -141,6 +149,18 @@ impl Args {
     /// The warm-up before an RPC's first segment.
     pub fn warmup(&self) -> Duration {
         Duration::from_secs_f64(self.warmup)
+    }
+
+    /// The options the backfill extra runs with.
+    pub fn backfill_options(&self) -> dbrepo_migrations::BackfillOptions {
+        let defaults = dbrepo_migrations::BackfillOptions::default();
+        dbrepo_migrations::BackfillOptions {
+            batch_size: self.backfill_batch_size.unwrap_or(defaults.batch_size),
+            pause: self
+                .backfill_pause_ms
+                .map_or(defaults.pause, Duration::from_millis),
+            ..defaults
+        }
     }
 
     /// Members in all.

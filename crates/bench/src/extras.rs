@@ -84,7 +84,8 @@ pub async fn trigger(
 pub struct BackfillResult {
     /// Members needing the backfill.
     pub rows: u64,
-    /// `dbrepo_migrations::backfill` with its default options.
+    /// `dbrepo_migrations::backfill` with its default options, or those of
+    /// `--backfill-batch-size` and `--backfill-pause-ms`.
     pub backfill_rows_per_s: f64,
     /// Its batch size and pause between batches (ms), as run.
     pub batch_size: u32,
@@ -98,16 +99,24 @@ pub struct BackfillResult {
 
 /// Fills a scratch database with `rows` members as the v1-only release
 /// left them, runs the backfill, then one UPDATE of the same rows.
-pub async fn backfill(db: &Database, rows: u64) -> anyhow::Result<BackfillResult> {
+pub async fn backfill(
+    db: &Database,
+    rows: u64,
+    options: &dbrepo_migrations::BackfillOptions,
+) -> anyhow::Result<BackfillResult> {
     let name = format!("{}_backfill", db.name);
     let owner = db.create_scratch(&name).await?;
-    let measured = backfill_in(&owner, rows).await;
+    let measured = backfill_in(&owner, rows, options).await;
     owner.close().await;
     db.drop_scratch(&name).await?;
     measured
 }
 
-async fn backfill_in(owner: &PgPool, rows: u64) -> anyhow::Result<BackfillResult> {
+async fn backfill_in(
+    owner: &PgPool,
+    rows: u64,
+    options: &dbrepo_migrations::BackfillOptions,
+) -> anyhow::Result<BackfillResult> {
     let team = Kind::Team.sql("1");
     // Rows from before 0002: no v2 columns at all (the trigger would set status).
     let fill = format!(
@@ -121,8 +130,7 @@ async fn backfill_in(owner: &PgPool, rows: u64) -> anyhow::Result<BackfillResult
     );
     owner.execute(AssertSqlSafe(fill)).await?;
     owner.execute("VACUUM (ANALYZE) manager.members").await?;
-    let options = dbrepo_migrations::BackfillOptions::default();
-    let report = dbrepo_migrations::backfill(owner, &options).await?;
+    let report = dbrepo_migrations::backfill(owner, options).await?;
     let started = Instant::now();
     let updated = owner
         .execute(

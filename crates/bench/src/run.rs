@@ -158,7 +158,9 @@ async fn run_extras(
     if args.extras.contains(&Extra::Backfill) {
         for rows in &args.backfill_sizes {
             eprintln!("measuring the backfill of {rows} rows");
-            report.backfill.push(extras::backfill(db, *rows).await?);
+            report
+                .backfill
+                .push(extras::backfill(db, *rows, &args.backfill_options()).await?);
         }
     }
     Ok(())

@@ -6,23 +6,34 @@
 //! nothing is wrong with them; the backfill only makes the stored data
 //! complete, which retiring v1 requires (see docs/versioning.md).
 //!
+//! Each window of `batch_size` ids, in primary-key order, is two statements:
+//! one reads the window (the full names of the rows that still need it),
+//! the split is computed here with `dbrepo_rules::split_full_name` (the
+//! one implementation the service uses too), and one conditional UPDATE
+//! stores all of the window's splits at once.
+//!
 //! How it stays safe under traffic:
-//! * one pass over the table in keyset windows of `batch_size` ids; each
-//!   window is one statement, so one short transaction of its own;
-//! * only rows that still need it are locked, with `FOR UPDATE SKIP LOCKED`:
-//!   a row a writer holds is skipped, never waited for, and retried by id
-//!   after the pass; the service's own writes are never blocked;
+//! * each statement is a short transaction of its own; no transaction
+//!   spans the two, and nothing is locked while the split is computed;
+//! * the UPDATE writes a row only while it still needs it *and still holds
+//!   the full name that was read*, so a row a writer renamed in between is
+//!   never given a stale split; it is re-read and retried by id after the
+//!   pass;
+//! * it locks the rows it writes with `FOR UPDATE SKIP LOCKED`: a row a
+//!   writer holds is skipped, never waited for, and retried the same way;
+//!   the service's own writes are never blocked by more than one batch
+//!   statement;
 //! * no state is kept: the NULLs are the to-do list, so a killed run is
 //!   resumed by running it again (windows already filled are read, not
 //!   written) and a finished run re-run updates 0 rows;
 //! * a session advisory lock of its own lets only one backfill run per
 //!   database; it is not the migration lock, so `up` is never held up.
 //!
-//! The split is computed in SQL exactly as the service's Rust
-//! `core::mapping::split_full_name` does (a real test asserts it). Every
-//! UPDATE fires trigger `members_v2_sync`, which moves `updated_at` forward:
-//! a backfilled member's v2 etag changes once although nothing visible
-//! changes. That is accepted; see docs/versioning.md.
+//! Every UPDATE fires trigger `members_v2_sync`, which moves `updated_at`
+//! forward: a backfilled member's v2 etag changes once although nothing
+//! visible changes. That is accepted; see docs/versioning.md. What bounds
+//! the rate, and why the defaults are what they are: docs/performance.md
+//! ("AFTER 2: the backfill").
 
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
@@ -36,13 +47,7 @@ use crate::{Error, Result, read_applied};
 
 mod sql;
 
-use sql::{Batch, by_ids, release_lock, take_lock, window};
-
-/// Unicode White_Space as a regular-expression bracket class for SQL: a
-/// copy of `dbrepo::core::mapping::WHITE_SPACE_CLASS` (this crate cannot
-/// depend on the service); a real test asserts the two are equal.
-pub const WHITE_SPACE_CLASS: &str =
-    r"[\u0009-\u000D\u0020\u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+use sql::{Todo, Written, by_ids, release_lock, take_lock, window, write};
 
 /// The schema version that added the columns the backfill fills.
 const NEEDS_VERSION: i64 = 2;
@@ -54,20 +59,33 @@ const RETRY_ROUNDS: u32 = 3;
 /// How a backfill runs.
 #[derive(Debug, Clone)]
 pub struct BackfillOptions {
-    /// Ids examined per batch (one statement, one transaction).
+    /// Ids examined per batch (a read and at most two writes, each
+    /// statement a short transaction of its own).
     pub batch_size: NonZeroU32,
-    /// Sleep between batches, leaving the database to the service.
+    /// Sleep between batches, leaving more of the database to the service.
     pub pause: Duration,
     /// Stop after this many batches (`None`: run to the end); a later run
     /// carries on, since the NULLs themselves are the to-do list.
     pub max_batches: Option<u64>,
 }
 
+impl BackfillOptions {
+    /// The default `batch_size`: the rate is flat from 1,000 to 5,000 ids
+    /// (500 is slower), and smaller batches hold their row locks for less
+    /// time. See docs/performance.md ("AFTER 2").
+    pub const DEFAULT_BATCH_SIZE: NonZeroU32 = NonZeroU32::new(1000).expect("non-zero");
+    /// The default `pause`: none. Each statement is short and the backfill
+    /// holds one connection, so it takes at most one backend's share of
+    /// the server; a pause of `n` ms adds `n` ms to each batch of ~20–45 ms.
+    /// Raise it to throttle. See docs/performance.md ("AFTER 2").
+    pub const DEFAULT_PAUSE: Duration = Duration::ZERO;
+}
+
 impl Default for BackfillOptions {
     fn default() -> Self {
         Self {
-            batch_size: NonZeroU32::new(1000).expect("non-zero"),
-            pause: Duration::from_millis(20),
+            batch_size: Self::DEFAULT_BATCH_SIZE,
+            pause: Self::DEFAULT_PAUSE,
             max_batches: None,
         }
     }
@@ -76,7 +94,8 @@ impl Default for BackfillOptions {
 /// What a backfill run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BackfillReport {
-    /// Statements run (windows of the pass plus retries).
+    /// Batches run (windows of the pass plus retried chunks), each a read
+    /// and at most two writes, every statement its own transaction.
     pub batches: u64,
     /// Rows examined by the pass.
     pub rows_scanned: u64,
@@ -159,34 +178,13 @@ impl<'a> Run<'a> {
             batch_size = self.options.batch_size.get(),
             "backfill starting"
         );
-        let mut missed = Vec::new();
-        let mut cursor: Option<Uuid> = None;
-        loop {
-            if self.out_of_batches() {
-                break;
-            }
-            let batch = window(conn, cursor, self.options.batch_size).await?;
-            let Some(last_id) = batch.last_id else { break };
-            cursor = Some(last_id);
-            self.report.rows_scanned += batch.scanned;
-            missed.extend(self.record(batch));
-            self.pause().await;
-        }
+        let mut missed = self.pass(conn).await?;
         for round in 1..=RETRY_ROUNDS {
             if missed.is_empty() || self.out_of_batches() {
                 break;
             }
             tracing::info!(round, rows = missed.len(), "retrying rows writers held");
-            let chunks: Vec<Vec<Uuid>> = missed
-                .chunks(self.options.batch_size.get() as usize)
-                .map(<[Uuid]>::to_vec)
-                .collect();
-            missed.clear();
-            for chunk in chunks {
-                let batch = by_ids(conn, &chunk).await?;
-                missed.extend(self.record(batch));
-                self.pause().await;
-            }
+            missed = self.retry(conn, &missed).await?;
         }
         self.report.rows_left = missed.len() as u64;
         self.report.elapsed = self.started.elapsed();
@@ -202,12 +200,55 @@ impl<'a> Run<'a> {
         Ok(self.report)
     }
 
+    /// One pass over the table in keyset windows; returns the missed ids.
+    async fn pass(&mut self, conn: &mut PoolConnection<Postgres>) -> Result<Vec<Uuid>> {
+        let mut missed = Vec::new();
+        let mut cursor: Option<Uuid> = None;
+        while !self.out_of_batches() {
+            let window = window(conn, cursor, self.options.batch_size).await?;
+            let Some(last_id) = window.last_id else { break };
+            cursor = Some(last_id);
+            self.report.rows_scanned += window.scanned;
+            missed.extend(self.write_read(conn, &window.todo).await?);
+            self.pause().await;
+        }
+        Ok(missed)
+    }
+
+    /// Re-reads `ids` (those still needing it, with their current full
+    /// names) and writes them; returns the ids missed again.
+    async fn retry(
+        &mut self,
+        conn: &mut PoolConnection<Postgres>,
+        ids: &[Uuid],
+    ) -> Result<Vec<Uuid>> {
+        let mut missed = Vec::new();
+        for chunk in ids.chunks(self.options.batch_size.get() as usize) {
+            let todo = by_ids(conn, chunk).await?;
+            missed.extend(self.write_read(conn, &todo).await?);
+            self.pause().await;
+        }
+        Ok(missed)
+    }
+
+    /// Writes the splits of rows just read and counts the batch; returns
+    /// the ids it missed.
+    async fn write_read(
+        &mut self,
+        conn: &mut PoolConnection<Postgres>,
+        todo: &[Todo],
+    ) -> Result<Vec<Uuid>> {
+        // Nothing is locked here: the write re-checks each row itself.
+        tracing::debug!(rows = todo.len(), "backfill window read");
+        let written = write(conn, todo).await?;
+        Ok(self.record(written))
+    }
+
     /// Counts a batch, logs progress now and then; returns its missed ids.
-    fn record(&mut self, batch: Batch) -> Vec<Uuid> {
+    fn record(&mut self, batch: Written) -> Vec<Uuid> {
         self.report.batches += 1;
         self.report.rows_updated += batch.updated;
         tracing::debug!(
-            scanned = batch.scanned,
             updated = batch.updated,
             missed = batch.missed.len(),
             "backfill batch"

@@ -29,7 +29,7 @@ mod lock;
 mod runner;
 mod status;
 
-pub use backfill::{BackfillOptions, BackfillReport, WHITE_SPACE_CLASS, backfill};
+pub use backfill::{BackfillOptions, BackfillReport, backfill};
 pub use connect::{ConnectFailure, ConnectSettings, connect, open_connection, open_pool};
 pub use database_url::DatabaseUrl;
 pub use error::Error;

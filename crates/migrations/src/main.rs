@@ -67,11 +67,12 @@ enum Command {
     /// re-run updates nothing. Each backfilled member's v2 etag changes
     /// once (nothing visible changes).
     Backfill {
-        /// Ids examined per batch; each batch is one short transaction.
-        #[arg(long, default_value_t = NonZeroU32::new(1000).expect("non-zero"))]
+        /// Ids examined per batch; each batch is a read and at most two
+        /// writes, each statement a short transaction of its own.
+        #[arg(long, default_value_t = BackfillOptions::DEFAULT_BATCH_SIZE)]
         batch_size: NonZeroU32,
-        /// Milliseconds to sleep between batches.
-        #[arg(long, default_value_t = 20)]
+        /// Milliseconds to sleep between batches (raise it to throttle).
+        #[arg(long, default_value_t = BackfillOptions::DEFAULT_PAUSE.as_millis() as u64)]
         pause_ms: u64,
         /// Stop after this many batches (a later run carries on).
         #[arg(long)]

@@ -1,0 +1,45 @@
+//! # dbrepo-rules
+//!
+//! The name rules of shared/DOMAIN.md ("How v1 and v2 see the same
+//! member", rule 2) as pure functions, with no dependencies: the service
+//! (`dbrepo::core::mapping` re-exports them) and the migrations' backfill
+//! both call these, so there is exactly one implementation of the split.
+//!
+//! "White space" is Unicode White_Space ([`is_white_space`]), what
+//! `char::is_whitespace` and `str::trim` use, whatever the database's
+//! locale.
+
+/// Whether `c` is Unicode White_Space: the characters v1 names are trimmed
+/// of and split at. This is `char::is_whitespace`; the function names the
+/// rule so callers and tests can point at it.
+pub fn is_white_space(c: char) -> bool {
+    c.is_whitespace()
+}
+
+/// Splits a v1 full name into v2 (given, family) at the first run of white
+/// space: "Mary Ann Smith" is ("Mary", "Ann Smith"), "Madonna" is
+/// ("Madonna", ""). The name is trimmed first, so neither part starts or
+/// ends with white space; a name of only white space is ("", "").
+pub fn split_full_name(full_name: &str) -> (String, String) {
+    let trimmed = full_name.trim_matches(is_white_space);
+    match trimmed.split_once(is_white_space) {
+        Some((given, family)) => (
+            given.to_owned(),
+            family.trim_start_matches(is_white_space).to_owned(),
+        ),
+        None => (trimmed.to_owned(), String::new()),
+    }
+}
+
+/// Joins v2 names into the v1 full name: "given family", or just "given"
+/// when the family name is empty.
+pub fn join_names(given_name: &str, family_name: &str) -> String {
+    if family_name.is_empty() {
+        given_name.to_owned()
+    } else {
+        format!("{given_name} {family_name}")
+    }
+}
+
+#[cfg(test)]
+mod tests;
