@@ -190,11 +190,29 @@ impl Bench<'_> {
         let called = load::one_call(self.probe, rpc, &self.seed).await;
         let statements = self.proxy.take_capture();
         called?;
-        let statements: Vec<Executed> = statements?
+        let mut statements: Vec<Executed> = statements?
             .into_iter()
             .filter(|s| !s.text.trim().trim_matches(';').is_empty())
             .collect();
+        self.name_columns(&mut statements).await?;
         Ok((bursts as f64 / run.calls.max(1) as f64, statements))
+    }
+
+    /// Names the result columns of the statements that returned a row (the
+    /// script may read values back from them), as PostgreSQL describes them.
+    async fn name_columns(&self, statements: &mut [Executed]) -> anyhow::Result<()> {
+        use sqlx::{Column, Executor, SqlSafeStr, Statement};
+        for statement in statements.iter_mut().filter(|s| s.returned.is_some()) {
+            // The text is what dbrepo itself sent, captured on the wire.
+            let text = sqlx::AssertSqlSafe(statement.text.clone()).into_sql_str();
+            let described = self.owner.prepare(text).await?;
+            statement.columns = described
+                .columns()
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect();
+        }
+        Ok(())
     }
 
     async fn dbrepo_segment(&self, rpc: Rpc) -> (Segment, load::LoadRun) {

@@ -7,6 +7,10 @@
 //! * a seeded id becomes the id of a random row of the same range
 //!   (`\set team random(lo, hi)`, rebuilt by [`Kind::sql`]);
 //! * a seeded member's email follows the drawn member;
+//! * a value the call read from an earlier statement's result and bound
+//!   again (an etag, `updated_at`) is taken from that statement's result
+//!   with `\gset`, as dbrepo took it: replaying the value captured once
+//!   would make every later conditional write match no row;
 //! * an id dbrepo generated (a new row) becomes a fresh time-ordered id,
 //!   as dbrepo's UUIDv7 ids are;
 //! * NULL is bound as `NULLIF(:p, 'NULL')` with `-D p=NULL` (pgbench
@@ -41,17 +45,61 @@ pub fn render(statements: &[Executed], draws: &[(Kind, u64, u64)]) -> Script {
     for (kind, lo, hi) in draws {
         let _ = writeln!(script.text, "\\set {} random({lo}, {hi})", var(*kind));
     }
+    let mut gset = vec![false; statements.len()];
+    let mut texts = Vec::with_capacity(statements.len());
     for (i, statement) in statements.iter().enumerate() {
         let mut expressions = Vec::new();
         for (k, (oid, value)) in statement.params.iter().enumerate() {
             let name = format!("s{i}p{}", k + 1);
-            let value = value.as_deref();
-            expressions.push(parameter(&name, *oid, value, draws, &mut script.defines));
+            let raw = statement.raw.get(k).and_then(Option::as_deref);
+            let expression = match read_earlier(&statements[..i], raw, *oid) {
+                Some((j, expression)) => {
+                    gset[j] = true;
+                    expression
+                }
+                None => parameter(&name, *oid, value.as_deref(), draws, &mut script.defines),
+            };
+            expressions.push(expression);
         }
-        let text = substitute(statement.text.trim().trim_end_matches(';'), &expressions);
-        let _ = writeln!(script.text, "{text};");
+        texts.push(substitute(
+            statement.text.trim().trim_end_matches(';'),
+            &expressions,
+        ));
+    }
+    for (i, text) in texts.iter().enumerate() {
+        if gset[i] {
+            let _ = writeln!(script.text, "{text} \\gset {}", result_prefix(i));
+        } else {
+            let _ = writeln!(script.text, "{text};");
+        }
     }
     script
+}
+
+/// Values shorter than this are never taken for ones read back: a small
+/// number or a flag equal to a column is a coincidence, a timestamp is not.
+const MIN_READ_BACK_LEN: usize = 8;
+
+/// If `raw` is a value of type `oid` that an earlier statement returned,
+/// that statement's index and the pgbench expression reading it from the
+/// variables its `\gset` sets. Seeded ids stay drawn (see [`parameter`]).
+fn read_earlier(earlier: &[Executed], raw: Option<&[u8]>, oid: u32) -> Option<(usize, String)> {
+    let raw = raw.filter(|raw| raw.len() >= MIN_READ_BACK_LEN)?;
+    if oid == 2950 {
+        return None;
+    }
+    earlier.iter().enumerate().find_map(|(j, statement)| {
+        let row = statement.returned.as_ref()?;
+        let column = row.iter().position(|value| value.as_deref() == Some(raw))?;
+        let name = statement.columns.get(column)?;
+        let cast = type_name(oid).map(|t| format!("::{t}")).unwrap_or_default();
+        Some((j, format!("(:{}{name}{cast})", result_prefix(j))))
+    })
+}
+
+/// The prefix of the variables `\gset` sets from statement `i`'s result.
+fn result_prefix(i: usize) -> String {
+    format!("r{i}_")
 }
 
 /// `text` with each `$k` replaced by `expressions[k - 1]` (whole numbers
@@ -151,17 +199,55 @@ mod tests {
 
     #[test]
     fn replays_with_drawn_rows_and_the_values_sent() {
-        let sent = Executed {
-            text: "SELECT * FROM t WHERE id = $1 AND n = $2 AND x = $10".into(),
-            params: vec![
+        let sent = Executed::new(
+            "SELECT * FROM t WHERE id = $1 AND n = $2 AND x = $10".into(),
+            vec![
                 (2950, Some(Kind::Member.id(3).to_string())),
                 (20, Some("51".into())),
             ],
-        };
+        );
         let script = render(&[sent], &[(Kind::Member, 1, 9)]);
         assert!(script.text.starts_with("\\set member random(1, 9)\n"));
         assert!(script.text.contains("lpad(to_hex(CAST(:member AS bigint))"));
         assert!(script.text.contains("n = CAST(:s0p2 AS int8) AND x = $10;"));
         assert_eq!(script.defines, vec![("s0p2".to_owned(), "51".to_owned())]);
+    }
+
+    #[test]
+    fn takes_a_value_read_back_from_the_earlier_result() {
+        let stamp = 123_456_789_i64.to_be_bytes().to_vec();
+        let mut read = Executed::new(
+            "SELECT id, updated_at FROM m WHERE id = $1".into(),
+            vec![(2950, Some(Kind::Member.id(3).to_string()))],
+        );
+        read.returned = Some(vec![Some(vec![7; 16]), Some(stamp.clone())]);
+        read.columns = vec!["id".into(), "updated_at".into()];
+        let mut write = Executed::new(
+            "UPDATE m SET n = $3 WHERE id = $1 AND updated_at = $2".into(),
+            vec![
+                (2950, Some(Kind::Member.id(3).to_string())),
+                (1184, Some("2000-01-01 00:02:03.456789+00".into())),
+                (20, Some("5".into())),
+            ],
+        );
+        write.raw = vec![
+            Some(vec![7; 16]),
+            Some(stamp),
+            Some(5_i64.to_be_bytes().to_vec()),
+        ];
+        let script = render(&[read, write], &[(Kind::Member, 1, 9)]);
+        let lines: Vec<&str> = script.text.lines().collect();
+        assert!(lines[1].ends_with(" \\gset r0_"), "{}", script.text);
+        assert!(
+            lines[2].contains("updated_at = (:r0_updated_at::timestamptz);"),
+            "{}",
+            script.text
+        );
+        assert!(
+            lines[2].contains("n = CAST(:s1p3 AS int8)"),
+            "a small number is a constant: {}",
+            script.text
+        );
+        assert_eq!(script.defines, vec![("s1p3".to_owned(), "5".to_owned())]);
     }
 }

@@ -1,8 +1,10 @@
-//! Just enough of PostgreSQL's frontend protocol to see what a client
-//! executes: `Parse` (statement text and parameter types), `Bind`
-//! (parameter values, usually binary) and `Query` (simple statements such
-//! as `BEGIN`). Values are turned back into PostgreSQL's text syntax so
-//! pgbench can send the same ones.
+//! Just enough of PostgreSQL's protocol to see what a client executes and
+//! what it read back. From the client: `Parse` (statement text and
+//! parameter types), `Bind` (parameter values, usually binary) and `Query`
+//! (simple statements such as `BEGIN`); values are turned back into
+//! PostgreSQL's text syntax so pgbench can send the same ones. From the
+//! server: the first row each statement returned, as raw bytes, so a value
+//! a call read and then bound again (an etag) can be told from a constant.
 
 use std::collections::HashMap;
 
@@ -15,6 +17,31 @@ pub struct Executed {
     pub text: String,
     /// `(type oid, value in text syntax or None for NULL)` per parameter.
     pub params: Vec<(u32, Option<String>)>,
+    /// Each parameter's bytes exactly as bound (None for NULL).
+    #[serde(skip)]
+    pub raw: Vec<Option<Vec<u8>>>,
+    /// The first row the statement returned (raw column values), if any.
+    #[serde(skip)]
+    pub returned: Option<Row>,
+    /// The names of the statement's result columns (filled in by the caller).
+    #[serde(skip)]
+    pub columns: Vec<String>,
+}
+
+/// One row of raw column values as the server sent them (None for NULL).
+pub type Row = Vec<Option<Vec<u8>>>;
+
+impl Executed {
+    /// A statement with its parameters and nothing known of its result.
+    pub fn new(text: String, params: Vec<(u32, Option<String>)>) -> Self {
+        Self {
+            text,
+            params,
+            raw: Vec::new(),
+            returned: None,
+            columns: Vec::new(),
+        }
+    }
 }
 
 /// The frontend half of one connection, fed with the bytes the client sends.
@@ -71,10 +98,7 @@ impl Frontend {
                 None
             }
             b'B' => Some(self.bind(&mut r)),
-            b'Q' => Some(r.cstr().map(|text| Executed {
-                text,
-                params: Vec::new(),
-            })),
+            b'Q' => Some(r.cstr().map(|text| Executed::new(text, Vec::new()))),
             _ => None,
         }
     }
@@ -91,6 +115,7 @@ impl Frontend {
             .collect::<anyhow::Result<_>>()?;
         let count = r.i16()? as usize;
         let mut params = Vec::with_capacity(count);
+        let mut raw = Vec::with_capacity(count);
         for i in 0..count {
             let oid = types.get(i).copied().unwrap_or(0);
             let binary = match formats.len() {
@@ -98,17 +123,77 @@ impl Frontend {
                 1 => formats[0] == 1,
                 _ => formats.get(i) == Some(&1),
             };
-            let value = match r.i32()? {
+            let bytes = match r.i32()? {
                 -1 => None,
-                len => Some(decode(oid, r.take(len as usize)?, binary)?),
+                len => Some(r.take(len as usize)?.to_vec()),
             };
+            let value = bytes
+                .as_deref()
+                .map(|bytes| decode(oid, bytes, binary))
+                .transpose()?;
             params.push((oid, value));
+            raw.push(bytes);
         }
-        Ok(Executed {
-            text: text.clone(),
-            params,
-        })
+        let mut executed = Executed::new(text.clone(), params);
+        executed.raw = raw;
+        Ok(executed)
     }
+}
+
+/// What one statement returned: its first row, if it returned any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply(pub Option<Row>);
+
+/// The backend half of one connection, fed with the bytes the server sends.
+#[derive(Default)]
+pub struct Backend {
+    started: bool,
+    buffer: Vec<u8>,
+    first_row: Option<Row>,
+}
+
+impl Backend {
+    /// Consumes `bytes`; every finished statement (`CommandComplete`,
+    /// `EmptyQueryResponse` or an error) lands in `out`.
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<Reply>) {
+        self.buffer.extend_from_slice(bytes);
+        if !self.started {
+            // The one-byte answer to an SSLRequest has no length.
+            if self.buffer.first() == Some(&b'N') && self.buffer.len() == 1 {
+                self.buffer.clear();
+                return;
+            }
+            self.started = true;
+        }
+        while self.buffer.len() >= 5 {
+            let len = u32::from_be_bytes(self.buffer[1..5].try_into().expect("4 bytes"));
+            let total = 1 + len as usize;
+            if self.buffer.len() < total {
+                return;
+            }
+            let message: Vec<u8> = self.buffer.drain(..total).collect();
+            match message[0] {
+                b'D' if self.first_row.is_none() => {
+                    self.first_row = data_row(&message[5..]).ok();
+                }
+                b'C' | b'I' | b'E' => out.push(Reply(self.first_row.take())),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The raw column values of a `DataRow` body.
+fn data_row(body: &[u8]) -> anyhow::Result<Row> {
+    let mut r = Reader(body);
+    (0..r.i16()?)
+        .map(|_| {
+            Ok(match r.i32()? {
+                -1 => None,
+                len => Some(r.take(len as usize)?.to_vec()),
+            })
+        })
+        .collect()
 }
 
 /// A value in PostgreSQL's text syntax.
@@ -208,5 +293,45 @@ impl Reader<'_> {
     }
     fn u32(&mut self) -> anyhow::Result<u32> {
         Ok(u32::from_be_bytes(self.take(4)?.try_into()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        out.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn keeps_the_first_row_of_each_statement() {
+        let row = |value: &[u8]| {
+            let mut body = 2i16.to_be_bytes().to_vec();
+            body.extend_from_slice(&(value.len() as i32).to_be_bytes());
+            body.extend_from_slice(value);
+            body.extend_from_slice(&(-1i32).to_be_bytes());
+            message(b'D', &body)
+        };
+        let mut bytes = message(b'2', b"");
+        bytes.extend(row(b"first"));
+        bytes.extend(row(b"second"));
+        bytes.extend(message(b'C', b"SELECT 2\0"));
+        bytes.extend(message(b'C', b"UPDATE 0\0"));
+        let mut backend = Backend::default();
+        let mut replies = Vec::new();
+        // Split mid-message: replies come whole whatever the reads.
+        backend.feed(&bytes[..9], &mut replies);
+        backend.feed(&bytes[9..], &mut replies);
+        assert_eq!(
+            replies,
+            vec![
+                Reply(Some(vec![Some(b"first".to_vec()), None])),
+                Reply(None)
+            ]
+        );
     }
 }
