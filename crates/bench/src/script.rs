@@ -51,8 +51,7 @@ pub fn render(statements: &[Executed], draws: &[(Kind, u64, u64)]) -> Script {
         let mut expressions = Vec::new();
         for (k, (oid, value)) in statement.params.iter().enumerate() {
             let name = format!("s{i}p{}", k + 1);
-            let raw = statement.raw.get(k).and_then(Option::as_deref);
-            let expression = match read_earlier(&statements[..i], raw, *oid) {
+            let expression = match read_earlier(&statements[..i], statement, k + 1) {
                 Some((j, expression)) => {
                     gset[j] = true;
                     expression
@@ -80,20 +79,50 @@ pub fn render(statements: &[Executed], draws: &[(Kind, u64, u64)]) -> Script {
 /// number or a flag equal to a column is a coincidence, a timestamp is not.
 const MIN_READ_BACK_LEN: usize = 8;
 
-/// If `raw` is a value of type `oid` that an earlier statement returned,
-/// that statement's index and the pgbench expression reading it from the
-/// variables its `\gset` sets. Seeded ids stay drawn (see [`parameter`]).
-fn read_earlier(earlier: &[Executed], raw: Option<&[u8]>, oid: u32) -> Option<(usize, String)> {
+/// If parameter `k` (1-based) of `statement` is a value that an earlier
+/// statement returned, that statement's index and the pgbench expression
+/// reading it from the variables its `\gset` sets. Where several columns
+/// hold the same bytes (a row never updated has `updated_at` equal to
+/// `created_at`), the column the statement compares the parameter with
+/// (`updated_at = $2`) wins. Seeded ids stay drawn (see [`parameter`]).
+fn read_earlier(earlier: &[Executed], statement: &Executed, k: usize) -> Option<(usize, String)> {
+    let (oid, _) = statement.params.get(k - 1)?;
+    let raw = statement.raw.get(k - 1)?.as_deref();
     let raw = raw.filter(|raw| raw.len() >= MIN_READ_BACK_LEN)?;
-    if oid == 2950 {
+    if *oid == 2950 {
         return None;
     }
+    let compared = compared_column(&statement.text, k);
     earlier.iter().enumerate().find_map(|(j, statement)| {
         let row = statement.returned.as_ref()?;
-        let column = row.iter().position(|value| value.as_deref() == Some(raw))?;
+        let holds = |column: &usize| row.get(*column).and_then(Option::as_deref) == Some(raw);
+        let named = |column: &usize| statement.columns.get(*column).map(String::as_str) == compared;
+        let column = (0..row.len())
+            .filter(holds)
+            .find(named)
+            .or_else(|| (0..row.len()).find(holds))?;
         let name = statement.columns.get(column)?;
-        let cast = type_name(oid).map(|t| format!("::{t}")).unwrap_or_default();
+        let cast = type_name(*oid)
+            .map(|t| format!("::{t}"))
+            .unwrap_or_default();
         Some((j, format!("(:{}{name}{cast})", result_prefix(j))))
+    })
+}
+
+/// The column `$k` is compared with in `text` (`updated_at` in
+/// `… AND m.updated_at = $2`), if it is.
+fn compared_column(text: &str, k: usize) -> Option<&str> {
+    let placeholder = format!("${k}");
+    text.match_indices(&placeholder).find_map(|(at, _)| {
+        let after = text[at + placeholder.len()..].chars().next();
+        if after.is_some_and(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let before = text[..at].trim_end().strip_suffix('=')?.trim_end();
+        let start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        Some(&before[start..]).filter(|name| !name.is_empty())
     })
 }
 
@@ -220,10 +249,15 @@ mod tests {
             "SELECT id, updated_at FROM m WHERE id = $1".into(),
             vec![(2950, Some(Kind::Member.id(3).to_string()))],
         );
-        read.returned = Some(vec![Some(vec![7; 16]), Some(stamp.clone())]);
-        read.columns = vec!["id".into(), "updated_at".into()];
+        // Never updated: created_at holds the same bytes as updated_at.
+        read.returned = Some(vec![
+            Some(vec![7; 16]),
+            Some(stamp.clone()),
+            Some(stamp.clone()),
+        ]);
+        read.columns = vec!["id".into(), "created_at".into(), "updated_at".into()];
         let mut write = Executed::new(
-            "UPDATE m SET n = $3 WHERE id = $1 AND updated_at = $2".into(),
+            "UPDATE m SET n = $3 WHERE id = $1 AND m.updated_at = $2".into(),
             vec![
                 (2950, Some(Kind::Member.id(3).to_string())),
                 (1184, Some("2000-01-01 00:02:03.456789+00".into())),

@@ -49,6 +49,9 @@ impl Dbrepo {
         command
             .env("DATABASE_URL", database_url)
             .env("DBREPO_LISTEN", format!("127.0.0.1:{port}"))
+            // On, as in production (a call is counted either way), on a
+            // port of its own so several instances can run.
+            .env("DBREPO_METRICS_LISTEN", "127.0.0.1:0")
             .env("DBREPO_POOL_SIZE", pool.to_string())
             .env("DBREPO_LOG_FORMAT", "json")
             .env("DBREPO_LOG", log_filter)
