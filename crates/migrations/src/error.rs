@@ -91,6 +91,12 @@ pub enum Error {
         /// The version that must be applied.
         version: i64,
     },
+    /// `verify` compares the columns 0002 adds.
+    #[error("nothing to verify: migration {version} is not applied; run up first")]
+    VerifyNeedsVersion {
+        /// The version that must be applied.
+        version: i64,
+    },
     /// Another backfill holds the backfill lock of this database.
     #[error("another backfill is running on this database; let it finish")]
     BackfillRunning,

@@ -28,6 +28,7 @@ mod gate;
 mod lock;
 mod runner;
 mod status;
+mod verify;
 
 pub use backfill::{BackfillOptions, BackfillReport, backfill};
 pub use connect::{ConnectFailure, ConnectSettings, connect, open_connection, open_pool};
@@ -36,6 +37,7 @@ pub use error::Error;
 pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};
 pub use runner::{AppliedStep, down_to, up, up_to};
 pub use status::{AppliedVersion, KnownVersion, Status, Verdict, status};
+pub use verify::{Finding, VerifyOptions, VerifyReport, verify};
 
 use sqlx::migrate::{Migration, Migrator};
 

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use dbrepo_migrations::{
-    BackfillOptions, BackfillReport, ConnectSettings, DatabaseUrl, Status, connect,
+    BackfillOptions, BackfillReport, ConnectSettings, DatabaseUrl, Finding, Status, VerifyOptions,
+    VerifyReport, connect,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -25,6 +26,17 @@ Exit codes of `status` (the worst state wins when several hold):
   5  drifted: an applied migration's file differs from this build, or a
      migration is recorded as failed (a human must look)
   1  any error (e.g. cannot connect); 2  invalid command line";
+
+/// The exit codes of `verify`.
+const VERIFY_EXIT_CODES: &str = "\
+Exit codes of `verify`:
+  0  clean: a contract step would lose nothing
+  6  not clean: rows not backfilled or disagreeing, constraints NOT VALID
+     or invalid indexes (each listed)
+  1  any error (e.g. cannot connect); 2  invalid command line";
+
+/// What `verify` exits with when it found something.
+const VERIFY_NOT_CLEAN: u8 = 6;
 
 /// Applies, reverts and inspects dbrepo's database schema.
 ///
@@ -77,6 +89,21 @@ enum Command {
         /// Stop after this many batches (a later run carries on).
         #[arg(long)]
         max_batches: Option<u64>,
+    },
+    /// Checks that a contract step (retiring v1) would lose nothing: every
+    /// member row backfilled and agreeing with the mapping rules, no
+    /// constraint NOT VALID, no invalid index. Read-only, short statements.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify {
+        /// Member rows read per statement.
+        #[arg(long, default_value_t = VerifyOptions::default().batch_size)]
+        batch_size: NonZeroU32,
+        /// Example ids listed per finding.
+        #[arg(long, default_value_t = VerifyOptions::default().examples)]
+        examples: usize,
+        /// Print the report as one JSON object (for machines).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -132,6 +159,30 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Verify {
+            batch_size,
+            examples,
+            json,
+        } => {
+            let options = VerifyOptions {
+                batch_size: *batch_size,
+                examples: *examples,
+            };
+            dbrepo_migrations::verify(&pool, &options)
+                .await
+                .map(|report| {
+                    if *json {
+                        println!("{}", verify_json(&report));
+                    } else {
+                        print_verify(&report);
+                    }
+                    if report.is_clean() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(VERIFY_NOT_CLEAN)
+                    }
+                })
+        }
     };
     pool.close().await;
     Ok(result?)
@@ -186,4 +237,64 @@ fn print_backfill(report: &BackfillReport) {
             report.rows_left
         );
     }
+}
+
+fn print_verify(report: &VerifyReport) {
+    println!(
+        "verified {} member row(s) in {:.1} s",
+        report.rows_scanned,
+        report.elapsed.as_secs_f64()
+    );
+    let rows = [
+        ("not backfilled (run `backfill`)", &report.not_backfilled),
+        ("status disagrees with archived", &report.status_disagrees),
+        ("names disagree with full_name", &report.names_disagree),
+    ];
+    for (what, finding) in rows {
+        println!("{what}: {}", describe(finding));
+    }
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    };
+    println!(
+        "constraints NOT VALID (run `up`): {}",
+        list(&report.constraints_not_valid)
+    );
+    println!(
+        "invalid indexes (DROP INDEX CONCURRENTLY, then `up`): {}",
+        list(&report.invalid_indexes)
+    );
+    if report.is_clean() {
+        println!("clean: a contract step would lose nothing (exit code 0)");
+    } else {
+        println!(
+            "NOT clean: fix the above before any contract step (exit code {VERIFY_NOT_CLEAN})"
+        );
+    }
+}
+
+fn describe(finding: &Finding) -> String {
+    if finding.count == 0 {
+        return "0".to_owned();
+    }
+    let ids: Vec<String> = finding.examples.iter().map(ToString::to_string).collect();
+    format!("{} (e.g. {})", finding.count, ids.join(", "))
+}
+
+fn verify_json(report: &VerifyReport) -> serde_json::Value {
+    let finding = |finding: &Finding| serde_json::json!({ "count": finding.count, "examples": finding.examples });
+    serde_json::json!({
+        "clean": report.is_clean(),
+        "rows_scanned": report.rows_scanned,
+        "not_backfilled": finding(&report.not_backfilled),
+        "status_disagrees": finding(&report.status_disagrees),
+        "names_disagree": finding(&report.names_disagree),
+        "constraints_not_valid": report.constraints_not_valid,
+        "invalid_indexes": report.invalid_indexes,
+        "elapsed_seconds": report.elapsed.as_secs_f64(),
+    })
 }

@@ -184,17 +184,7 @@ async fn checked_applied(conn: &mut PoolConnection<Postgres>) -> Result<Vec<Appl
 /// A failed `CREATE INDEX CONCURRENTLY` leaves an INVALID index behind that
 /// `IF NOT EXISTS` would then accept; refuse to call such a schema current.
 async fn ensure_indexes_valid(conn: &mut PoolConnection<Postgres>) -> Result<()> {
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT format('%I.%I', n.nspname, c.relname) \
-         FROM pg_catalog.pg_index i \
-         JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname IN ('manager', 'app') AND NOT i.indisvalid \
-         ORDER BY 1",
-    )
-    .fetch_all(&mut **conn)
-    .await
-    .map_err(Error::db("checking for invalid indexes"))?;
+    let names = crate::verify::invalid_indexes(conn).await?;
     if names.is_empty() {
         Ok(())
     } else {

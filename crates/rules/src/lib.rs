@@ -41,5 +41,17 @@ pub fn join_names(given_name: &str, family_name: &str) -> String {
     }
 }
 
+/// Whether stored v2 names agree with the stored v1 full name: the names
+/// were written by v2 (the full name is their join) or derived from a v1
+/// full name (they are its split). Any other pair is drift: a contract
+/// step that drops `full_name` would change what v1 clients were shown.
+pub fn names_agree(full_name: &str, given_name: &str, family_name: &str) -> bool {
+    if join_names(given_name, family_name) == full_name {
+        return true;
+    }
+    let (given, family) = split_full_name(full_name);
+    given == given_name && family == family_name
+}
+
 #[cfg(test)]
 mod tests;

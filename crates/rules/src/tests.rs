@@ -111,3 +111,23 @@ proptest! {
         prop_assert_eq!(split_full_name(&join_names(&given, &family)), (given, family));
     }
 }
+
+#[test]
+fn names_agree_when_written_by_either_version_and_not_otherwise() {
+    // Written by v2: the full name is the join, even with a spaced given name.
+    assert!(names_agree("Mary Ann Smith", "Mary Ann", "Smith"));
+    // Derived from a v1 full name with extra white space: the split.
+    assert!(names_agree("Ada \u{3000} Lovelace", "Ada", "Lovelace"));
+    assert!(names_agree("Madonna", "Madonna", ""));
+    assert!(!names_agree("Ada Lovelace", "Grace", "Hopper"));
+    assert!(!names_agree("Ada Lovelace", "Ada", ""));
+}
+
+proptest! {
+    #[test]
+    fn names_stored_by_either_rule_agree(raw in name_text()) {
+        let (given, family) = split_full_name(&raw);
+        prop_assert!(names_agree(&raw, &given, &family));
+        prop_assert!(names_agree(&join_names(&given, &family), &given, &family));
+    }
+}

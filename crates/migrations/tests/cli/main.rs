@@ -8,3 +8,4 @@
 mod secrets;
 mod status;
 mod support;
+mod verify;
