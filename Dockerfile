@@ -20,8 +20,9 @@ RUN apt-get update \
 COPY --from=build /src/target/release/dbrepo /src/target/release/dbrepo-healthcheck /usr/local/bin/
 USER 10001
 ENV DBREPO_LISTEN=0.0.0.0:50051 \
+    DBREPO_METRICS_LISTEN=0.0.0.0:9464 \
     DBREPO_LOG_FORMAT=json
-EXPOSE 50051
+EXPOSE 50051 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["/usr/local/bin/dbrepo-healthcheck", "http://127.0.0.1:50051"]
 ENTRYPOINT ["/usr/local/bin/dbrepo"]

@@ -22,6 +22,16 @@ pub struct Config {
     #[arg(long, env = "DBREPO_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 
+    /// Address to serve Prometheus metrics on (`GET /metrics`); an empty
+    /// value turns the endpoint off.
+    #[arg(
+        long,
+        env = "DBREPO_METRICS_LISTEN",
+        default_value = "127.0.0.1:9464",
+        value_parser = parse_optional_address
+    )]
+    pub metrics_listen: OptionalAddress,
+
     /// Most database connections the service holds.
     #[arg(long, env = "DBREPO_POOL_SIZE", default_value_t = 10)]
     pub pool_size: u32,
@@ -58,6 +68,22 @@ pub struct Config {
     pub keep_data: bool,
 }
 
+/// An address to listen on, or none (from an empty value): off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionalAddress(pub Option<SocketAddr>);
+
+fn parse_optional_address(value: &str) -> Result<OptionalAddress, String> {
+    if value.trim().is_empty() {
+        return Ok(OptionalAddress(None));
+    }
+    value
+        .parse()
+        .map(|address| OptionalAddress(Some(address)))
+        .map_err(|err| {
+            format!("{err}: expected host:port such as 127.0.0.1:9464, or empty for off")
+        })
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -91,6 +117,18 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:50051".parse().unwrap());
         assert_eq!(config.pool_size, 10);
         assert_eq!(config.log_format, LogFormat::Auto);
+        assert_eq!(
+            config.metrics_listen,
+            OptionalAddress(Some("127.0.0.1:9464".parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn an_empty_metrics_address_turns_the_endpoint_off() {
+        let config = Config::try_parse_from(["dbrepo", "--metrics-listen", ""]).unwrap();
+        assert_eq!(config.metrics_listen, OptionalAddress(None));
+        let wrong = Config::try_parse_from(["dbrepo", "--metrics-listen", "9464"]).unwrap_err();
+        assert!(wrong.to_string().contains("host:port"), "{wrong}");
     }
 
     #[test]

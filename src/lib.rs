@@ -24,6 +24,7 @@ pub mod api;
 pub mod config;
 pub mod core;
 pub mod io;
+pub mod metrics;
 pub mod service;
 pub mod telemetry;
 

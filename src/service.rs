@@ -7,18 +7,21 @@ use std::{future::Future, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use dbrepo_migrations::{DatabaseUrl, open_connection};
+use prometheus_client::registry::Registry;
 use secrecy::ExposeSecret;
 use sqlx::Connection;
 use tokio::net::TcpListener;
 
 use crate::api::health::{Health, PROBE_INTERVAL};
+use crate::api::metrics::RpcMetrics;
 use crate::api::server::{Limits, routes, serve};
 use crate::config::Config;
 use crate::io::db::pool::suspect_all;
 use crate::io::db::session::{DatabaseProbe, service_session, terminate_unfinished};
 use crate::io::db::{PgManagerStore, PgTaskStore, Sessions};
 use crate::io::dev_database::DevDatabase;
-use crate::io::schema_gate;
+use crate::io::schema_gate::{self, SchemaVersions};
+use crate::metrics;
 
 /// How long closing the pool may take once serving has ended: connections
 /// of calls abandoned at the end of the grace period are not waited for.
@@ -33,14 +36,27 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (url, dev_database) = database_url(&config).await?;
     let url = service_session(url, config.statement_timeout_ms);
-    let sessions = connect(&config, &url).await?;
+    let (sessions, schema) = connect(&config, &url).await?;
     let options = url.connect_options();
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
+    let metrics_listener = match config.metrics_listen.0 {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("binding the metrics endpoint {at}"))?,
+        ),
+        None => None,
+    };
+    let metrics_address = match &metrics_listener {
+        Some(listener) => listener.local_addr()?.to_string(),
+        None => "off".to_owned(),
+    };
     tracing::info!(
         %address,
+        %metrics_address,
         application_name = options.get_application_name(),
         "serving dbrepo.app.v1, dbrepo.manager.v1 and dbrepo.manager.v2"
     );
@@ -56,9 +72,34 @@ pub async fn run(
         &limits,
     )
     .await;
+    let mut registry = Registry::default();
+    let rpc_metrics = RpcMetrics::register(&mut registry);
+    metrics::register_service(&mut registry, &sessions, &health, schema);
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let exporting = metrics_listener.map(|listener| {
+        let stopped = async move {
+            let _ = metrics_stopped.await;
+        };
+        tokio::spawn(metrics::serve(listener, Arc::new(registry), stopped))
+    });
     let probe = DatabaseProbe::new(options.clone());
     let shutdown = stop_serving_health_first(health, probe, shutdown);
-    let finished = serve_with_grace(listener, routes, shutdown, config.shutdown_grace()).await?;
+    let finished = serve_with_grace(
+        listener,
+        routes,
+        rpc_metrics,
+        shutdown,
+        config.shutdown_grace(),
+    )
+    .await?;
+    let _ = stop_metrics.send(());
+    if let Some(exporting) = exporting {
+        match exporting.await {
+            Ok(Err(err)) => tracing::warn!(error = %err, "the metrics endpoint failed"),
+            Err(err) => tracing::warn!(error = %err, "the metrics endpoint panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
     if !finished {
         let terminated = terminate_unfinished(options).await;
         tracing::warn!(
@@ -145,9 +186,9 @@ async fn database_url(config: &Config) -> anyhow::Result<(DatabaseUrl, Option<De
 /// names its cause (refused, authentication, unknown host, timeout) rather
 /// than "pool timed out"; the gate runs on it. The pool then opens its
 /// connections in the background, so no call pays for a login.
-async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<Sessions> {
+async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<(Sessions, SchemaVersions)> {
     let mut first = open_connection(url, config.connect_timeout()).await?;
-    schema_gate::check(&mut first).await?;
+    let schema = schema_gate::check(&mut first).await?;
     // A polite close; the server would otherwise log an unexpected EOF.
     let _ = first.close().await;
     let sessions = Sessions::new(
@@ -161,7 +202,7 @@ async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<Sessions>
             tracing::warn!(error = %err, "opening the pool's connections failed; calls will retry");
         }
     });
-    Ok(sessions)
+    Ok((sessions, schema))
 }
 
 /// Serves until `shutdown` completes and in-flight calls finish, or the
@@ -171,6 +212,7 @@ async fn connect(config: &Config, url: &DatabaseUrl) -> anyhow::Result<Sessions>
 async fn serve_with_grace(
     listener: TcpListener,
     routes: tonic::service::Routes,
+    metrics: RpcMetrics,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> anyhow::Result<bool> {
@@ -183,7 +225,7 @@ async fn serve_with_grace(
         );
         let _ = signalled_tx.send(());
     };
-    let server = serve(listener, routes, shutdown);
+    let server = serve(listener, routes, metrics, shutdown);
     tokio::pin!(server);
     tokio::select! {
         served = &mut server => served.context("serving gRPC").map(|()| true),

@@ -8,6 +8,8 @@
 //! per `Check`, so health checks cost the database nothing however often
 //! they come.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tonic_health::ServingStatus;
@@ -23,11 +25,29 @@ pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct Health {
     reporter: HealthReporter,
+    /// What was last set, for metrics (the reporter cannot be read).
+    serving: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Health")
+            .field("serving", &self.is_serving())
+            .finish()
+    }
 }
 
 impl Health {
     pub(super) fn new(reporter: HealthReporter) -> Self {
-        Self { reporter }
+        Self {
+            reporter,
+            serving: Arc::default(),
+        }
+    }
+
+    /// Whether the API services were last set SERVING.
+    pub fn is_serving(&self) -> bool {
+        self.serving.load(Ordering::Relaxed)
     }
 
     /// Sets "" and every API service to SERVING or NOT_SERVING; watchers
@@ -42,5 +62,6 @@ impl Health {
         for name in service_names() {
             self.reporter.set_service_status(name, status).await;
         }
+        self.serving.store(serving, Ordering::Relaxed);
     }
 }

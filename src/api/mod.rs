@@ -10,6 +10,7 @@
 pub mod app;
 pub mod health;
 pub mod manager;
+pub mod metrics;
 pub mod page_token;
 pub mod server;
 pub mod status;

@@ -8,7 +8,8 @@
 //! let limits = dbrepo::api::server::Limits::default();
 //! let (routes, _health) = dbrepo::api::server::routes(Arc::new(m), Arc::new(t), &limits).await;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-//! dbrepo::api::server::serve(listener, routes, async { /* a shutdown signal */ }).await.unwrap();
+//! let metrics = dbrepo::api::metrics::RpcMetrics::unexported();
+//! dbrepo::api::server::serve(listener, routes, metrics, async { /* a shutdown signal */ }).await.unwrap();
 //! # }
 //! ```
 
@@ -24,6 +25,7 @@ use tracing::Level;
 use super::app::v1::TaskV1Service;
 use super::health::Health;
 use super::manager::{v1::ManagerV1Service, v2::ManagerV2Service};
+use super::metrics::RpcMetrics;
 use crate::core::sql::{app::TaskStore, manager::ManagerStore};
 use crate::proto::{self, app, manager};
 
@@ -98,14 +100,15 @@ pub async fn routes<M: ManagerStore, T: TaskStore>(
 }
 
 /// Serves `routes` on `listener` until `shutdown` completes, then stops
-/// accepting and waits for in-flight calls. Each call gets a span with its
-/// method and API version. A failed call logs one warning with its status
+/// accepting and waits for in-flight calls. Each API call is counted in
+/// `metrics` and gets a span with its method and API version. A failed call logs one warning with its status
 /// and duration; a successful one logs that line at debug only
 /// (`tower_http=debug`), because formatting and writing a line per call
 /// cost about as much CPU as the rest of a one-statement call.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     routes: Routes,
+    metrics: RpcMetrics,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     let trace = TraceLayer::new_for_grpc()
@@ -118,6 +121,8 @@ pub async fn serve(
         .on_failure(DefaultOnFailure::new().level(Level::WARN));
     tonic::transport::Server::builder()
         .layer(trace)
+        // Outside the mapping below, so it counts the code clients see.
+        .layer(metrics.layer())
         .layer(MapResponseLayer::new(oversize_is_resource_exhausted))
         .add_routes(routes)
         .serve_with_incoming_shutdown(

@@ -5,6 +5,15 @@
 
 use sqlx::PgConnection;
 
+/// The schema versions the gate saw.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaVersions {
+    /// The highest migration applied to the database.
+    pub applied: i64,
+    /// The highest migration this build needs.
+    pub required: i64,
+}
+
 /// Why the service must not start on this database.
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {
@@ -25,8 +34,8 @@ pub enum GateError {
 }
 
 /// Checks the applied migrations against what this build needs, over
-/// `connection`.
-pub async fn check(connection: &mut PgConnection) -> Result<(), GateError> {
+/// `connection`; returns the versions it saw.
+pub async fn check(connection: &mut PgConnection) -> Result<SchemaVersions, GateError> {
     let rows = dbrepo_migrations::read_applied(connection).await?;
     let check = dbrepo_migrations::check_schema(&rows, dbrepo_migrations::latest_version());
     if !check.is_compatible() {
@@ -50,5 +59,9 @@ pub async fn check(connection: &mut PgConnection) -> Result<(), GateError> {
         tracing::warn!(versions = ?check.checksum_mismatch, "applied migrations differ from this build's files");
     }
     tracing::info!(version = check.required, "database schema is ready");
-    Ok(())
+    let applied = rows.iter().filter(|row| row.success).map(|row| row.version);
+    Ok(SchemaVersions {
+        applied: applied.max().unwrap_or(0),
+        required: check.required,
+    })
 }

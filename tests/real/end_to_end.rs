@@ -24,6 +24,7 @@ use tonic_health::pb::{
 use crate::support::TestDatabase;
 
 mod limits;
+mod metrics;
 mod shutdown;
 
 /// A running `dbrepo` and the address it serves on.
@@ -32,6 +33,8 @@ pub struct Service {
     pub child: Child,
     /// `http://127.0.0.1:<port>`.
     pub address: String,
+    /// The metrics endpoint's `127.0.0.1:<port>` ("off" when turned off).
+    pub metrics_address: String,
 }
 
 /// Starts the binary on a free port and waits for its "serving" log line.
@@ -44,6 +47,7 @@ pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Result<Serv
     let mut child = Command::new(env!("CARGO_BIN_EXE_dbrepo"))
         .env("DATABASE_URL", database_url)
         .env("DBREPO_LISTEN", "127.0.0.1:0")
+        .env("DBREPO_METRICS_LISTEN", "127.0.0.1:0")
         .env("DBREPO_LOG_FORMAT", "json")
         .env("DBREPO_SHUTDOWN_GRACE_SECS", "30")
         .envs(env.iter().copied())
@@ -58,18 +62,19 @@ pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Result<Serv
         while let Ok(Some(line)) = lines.next_line().await {
             seen.push_str(&line);
             seen.push('\n');
-            if let Some(rest) = line.split("\"address\":\"").nth(1) {
-                return rest.split('"').next().map(str::to_owned);
+            if let Some(address) = field(&line, "address") {
+                return Some((address, field(&line, "metrics_address").unwrap_or_default()));
             }
         }
         None
     });
     match wait.await {
-        Ok(Some(address)) => {
+        Ok(Some((address, metrics_address))) => {
             tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
             Ok(Service {
                 child,
                 address: format!("http://{address}"),
+                metrics_address,
             })
         }
         _ => {
@@ -77,6 +82,12 @@ pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> Result<Serv
             Err(format!("{seen}{}", String::from_utf8_lossy(&output.stderr)))
         }
     }
+}
+
+/// The string value of `"name":"…"` in a JSON log line.
+fn field(line: &str, name: &str) -> Option<String> {
+    let rest = line.split(&format!("\"{name}\":\"")).nth(1)?;
+    rest.split('"').next().map(str::to_owned)
 }
 
 #[tokio::test]
@@ -165,14 +176,7 @@ async fn the_binary_serves_every_version_and_drains_on_sigterm() {
 
     // Hold the member's row so an update stays in flight, then SIGTERM.
     let owner = database.owner_pool().await;
-    let mut blocker = owner.begin().await.unwrap();
-    blocker
-        .execute(
-            sqlx::query("SELECT 1 FROM manager.members WHERE id = $1::uuid FOR UPDATE")
-                .bind(&member.id),
-        )
-        .await
-        .unwrap();
+    let blocker = hold_member_row(&owner, &member.id).await;
     let in_flight = tokio::spawn(async move {
         manager_v1
             .update_member(v1::UpdateMemberRequest {
@@ -206,6 +210,22 @@ async fn the_binary_serves_every_version_and_drains_on_sigterm() {
         .expect("exits")
         .unwrap();
     assert!(status.success(), "dbrepo exits 0 after SIGTERM: {status}");
+}
+
+/// Locks member `id`'s row in a transaction of the owner's until the
+/// returned transaction ends: an update of it waits meanwhile.
+pub async fn hold_member_row(
+    owner: &sqlx::PgPool,
+    id: &str,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut blocker = owner.begin().await.unwrap();
+    blocker
+        .execute(
+            sqlx::query("SELECT 1 FROM manager.members WHERE id = $1::uuid FOR UPDATE").bind(id),
+        )
+        .await
+        .unwrap();
+    blocker
 }
 
 /// Waits until some session waits on a row lock (the in-flight update).

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use dbrepo::api::metrics::RpcMetrics;
 use dbrepo::api::server::{Limits, routes, serve};
 use dbrepo::core::sql::app::TaskStore;
 use dbrepo::core::sql::manager::ManagerStore;
@@ -48,7 +49,8 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(serve(listener, routes, async {
+        let metrics = RpcMetrics::unexported();
+        let server = tokio::spawn(serve(listener, routes, metrics, async {
             // A dropped sender (a panicking test) stops the server too.
             let _ = stopped.await;
         }));

@@ -18,6 +18,11 @@ pub use appdb::PgTaskStore;
 pub use managerdb::PgManagerStore;
 pub use pool::{Session, Sessions};
 
+use std::sync::LazyLock;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -37,17 +42,64 @@ const CONFLICT: [&str; 2] = ["40P01", "40001"];
 /// any cancel request), lock wait timeout. Nothing was written.
 const TIMED_OUT: [&str; 2] = ["57014", "55P03"];
 
+/// The causes of database failures, as `dbrepo_database_errors_total`
+/// labels them: no connection free in time ([`Sessions`]), then those
+/// [`unexpected`] tells apart.
+pub const ERROR_CAUSES: [&str; 7] = [
+    "pool_exhausted",
+    "unreachable",
+    "timeout",
+    "resources",
+    "conflict",
+    "schema_too_old",
+    "unexpected",
+];
+
+/// The `cause` label of `dbrepo_database_errors_total`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrorCause {
+    cause: &'static str,
+}
+
+/// Database failures by cause, process-wide (the mapping below sees them,
+/// far from any registry); every cause is present from the start.
+static DATABASE_ERRORS: LazyLock<Family<ErrorCause, Counter>> = LazyLock::new(|| {
+    let family = Family::default();
+    for cause in ERROR_CAUSES {
+        let _ = family.get_or_create(&ErrorCause { cause });
+    }
+    family
+});
+
+/// The counters of [`unexpected`]'s causes, for a metrics registry.
+pub fn database_errors() -> Family<ErrorCause, Counter> {
+    DATABASE_ERRORS.clone()
+}
+
 /// The error of a database failure that no constraint explains, by its
 /// cause (shared/DOMAIN.md's table): the database is unreachable, shutting
 /// down, out of resources or too slow (UNAVAILABLE), a concurrent
 /// transaction won a race (ABORTED, after one retry by
 /// [`retry_once_on_conflict`]), its schema is too old (FAILED_PRECONDITION),
 /// or something unexpected happened (INTERNAL, a bug). The cause is kept for
-/// the log only.
+/// the log only, and counted.
 pub(crate) fn unexpected(err: sqlx::Error) -> Error {
     if may_have_broken_its_connection(&err) {
         pool::suspect_all();
     }
+    let (cause, error) = classify(err);
+    count_error(cause);
+    error
+}
+
+/// Counts one database failure of `cause` (one of [`ERROR_CAUSES`]).
+pub(crate) fn count_error(cause: &'static str) {
+    DATABASE_ERRORS.get_or_create(&ErrorCause { cause }).inc();
+}
+
+/// [`unexpected`]'s mapping: the cause (one of [`ERROR_CAUSES`]) and the
+/// error.
+fn classify(err: sqlx::Error) -> (&'static str, Error) {
     match &err {
         // A protocol error is a byte stream that stopped making sense: in
         // practice a connection cut mid-message (even mid-handshake).
@@ -56,29 +108,27 @@ pub(crate) fn unexpected(err: sqlx::Error) -> Error {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => Error::Unavailable(err.into()),
+        | sqlx::Error::WorkerCrashed => ("unreachable", Error::Unavailable(err.into())),
         sqlx::Error::Database(db) => match db.code().as_deref() {
             Some(code) if SCHEMA_TOO_OLD.contains(&code) => {
                 tracing::error!(error = %err, "database schema is older than this build needs");
-                Error::FailedPrecondition(
+                let error = Error::FailedPrecondition(
                     "the database schema is older than this build needs; run the migrations".into(),
-                )
+                );
+                ("schema_too_old", error)
             }
-            Some(code) if CONFLICT.contains(&code) => Error::Conflict(err.into()),
-            // Class 08 is connection exceptions, 53 insufficient resources
-            // (too many connections, out of memory or disk), 57P0x the
-            // server shutting down.
-            Some(code)
-                if TIMED_OUT.contains(&code)
-                    || code.starts_with("08")
-                    || code.starts_with("53")
-                    || code.starts_with("57P0") =>
-            {
-                Error::Unavailable(err.into())
+            Some(code) if CONFLICT.contains(&code) => ("conflict", Error::Conflict(err.into())),
+            Some(code) if TIMED_OUT.contains(&code) => ("timeout", Error::Unavailable(err.into())),
+            // Class 08 is connection exceptions, 57P0x the server shutting
+            // down, 53 insufficient resources (too many connections, out of
+            // memory or disk).
+            Some(code) if code.starts_with("08") || code.starts_with("57P0") => {
+                ("unreachable", Error::Unavailable(err.into()))
             }
-            _ => Error::Internal(err.into()),
+            Some(code) if code.starts_with("53") => ("resources", Error::Unavailable(err.into())),
+            _ => ("unexpected", Error::Internal(err.into())),
         },
-        _ => Error::Internal(err.into()),
+        _ => ("unexpected", Error::Internal(err.into())),
     }
 }
 

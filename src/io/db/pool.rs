@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult};
+use prometheus_client::metrics::histogram::Histogram;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 
@@ -42,7 +43,10 @@ pub const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 struct Connector {
     options: PgConnectOptions,
     /// Connections whose login finished after the call that asked for them
-    /// was cancelled.
+    /// was cancelled. deadpool does not count them in the pool's size until
+    /// its next `create` takes one, so the server may briefly see up to
+    /// that many sessions beyond the pool's size; each is used before any
+    /// new login is made.
     spare: Arc<Mutex<Vec<PgConnection>>>,
 }
 
@@ -111,10 +115,28 @@ fn suspected_since(checkout: Instant) -> bool {
     }
 }
 
+/// Bounds of the acquire-wait histogram, in seconds: from an idle
+/// connection (microseconds) to a full pool's wait limit (seconds).
+const ACQUIRE_WAIT_BUCKETS: [f64; 10] = [
+    0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0,
+];
+
 /// A pool of `size` database sessions; cheap to clone (shared).
 #[derive(Clone)]
 pub struct Sessions {
     pool: managed::Pool<Connector>,
+    acquire_wait: Histogram,
+}
+
+/// How many connections a pool holds and lends, at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// The most it opens.
+    pub max: usize,
+    /// Open and waiting for a call.
+    pub idle: usize,
+    /// Lent to calls.
+    pub in_use: usize,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -162,20 +184,20 @@ impl Sessions {
             .recycle_timeout(Some(wait))
             .build()
             .expect("a runtime and timeouts are configured");
-        Self { pool }
+        Self {
+            pool,
+            acquire_wait: Histogram::new(ACQUIRE_WAIT_BUCKETS),
+        }
     }
 
     /// Opens connections until the pool holds its full size, so no call
     /// pays for a login. Returns the first failure.
-    pub async fn fill(&self) -> Result<(), sqlx::Error> {
+    pub async fn fill(&self) -> Result<(), PoolError<sqlx::Error>> {
         let missing = self.pool.status().max_size - self.pool.status().size;
         // Held until the end, so each `get` has to open a new connection.
         let mut held = Vec::with_capacity(missing);
         for _ in 0..missing {
-            held.push(self.pool.get().await.map_err(|err| match err {
-                PoolError::Backend(err) => err,
-                other => sqlx::Error::Protocol(other.to_string()),
-            })?);
+            held.push(self.pool.get().await?);
         }
         Ok(())
     }
@@ -184,21 +206,36 @@ impl Sessions {
     /// is below its size; UNAVAILABLE when none is free in time or the pool
     /// is closed.
     pub(crate) async fn get(&self) -> crate::core::Result<Session> {
-        self.pool.get().await.map(Session).map_err(|err| match err {
+        let asked = Instant::now();
+        let got = self.pool.get().await;
+        self.acquire_wait.observe(asked.elapsed().as_secs_f64());
+        got.map(Session).map_err(|err| match err {
             PoolError::Timeout(_) => {
+                super::count_error("pool_exhausted");
                 Error::Unavailable("no database connection became free in time".into())
             }
             PoolError::Closed => Error::Unavailable("the service is shutting down".into()),
             PoolError::Backend(err) => {
+                super::count_error("unreachable");
                 Error::Unavailable(format!("cannot open a database session: {err}").into())
             }
             other => Error::Internal(other.to_string().into()),
         })
     }
 
-    /// How many connections are open (idle or lent).
-    pub fn open_connections(&self) -> usize {
-        self.pool.status().size
+    /// How many connections are open, idle and lent now.
+    pub fn status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus {
+            max: status.max_size,
+            idle: status.available,
+            in_use: status.size.saturating_sub(status.available),
+        }
+    }
+
+    /// How long each call waited for its connection (shared, for metrics).
+    pub fn acquire_wait(&self) -> Histogram {
+        self.acquire_wait.clone()
     }
 
     /// Stops lending connections and closes the idle ones politely; lent

@@ -10,11 +10,10 @@ use dbrepo::proto::manager::v1::{
 };
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use sqlx::Executor;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
-use super::{channel, start_with, wait_until_blocked};
+use super::{channel, hold_member_row, start_with, wait_until_blocked};
 use crate::support::TestDatabase;
 
 const GRACE: Duration = Duration::from_secs(2);
@@ -65,14 +64,7 @@ async fn calls_still_running_after_the_grace_are_rolled_back_and_the_process_exi
     assert_eq!(first.status(), ServingStatus::Serving);
 
     let owner = database.owner_pool().await;
-    let mut blocker = owner.begin().await.unwrap();
-    blocker
-        .execute(
-            sqlx::query("SELECT 1 FROM manager.members WHERE id = $1::uuid FOR UPDATE")
-                .bind(&member.id),
-        )
-        .await
-        .unwrap();
+    let blocker = hold_member_row(&owner, &member.id).await;
     let id = member.id.clone();
     let abandoned = tokio::spawn(async move {
         client
