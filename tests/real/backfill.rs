@@ -40,6 +40,7 @@ async fn try_backfill(
         batch_size: NonZeroU32::new(batch).unwrap(),
         pause: Duration::ZERO,
         max_batches,
+        ..BackfillOptions::default()
     };
     let report = dbrepo_migrations::backfill(&owner, &options).await;
     owner.close().await;

@@ -51,8 +51,6 @@ use sql::{Todo, Written, by_ids, release_lock, take_lock, window, write};
 
 /// The schema version that added the columns the backfill fills.
 const NEEDS_VERSION: i64 = 2;
-/// How often rows-done progress is logged at info level.
-const REPORT_EVERY: Duration = Duration::from_secs(5);
 /// How many times rows skipped because a writer held them are retried.
 const RETRY_ROUNDS: u32 = 3;
 
@@ -67,6 +65,11 @@ pub struct BackfillOptions {
     /// Stop after this many batches (`None`: run to the end); a later run
     /// carries on, since the NULLs themselves are the to-do list.
     pub max_batches: Option<u64>,
+    /// Most rows written per second over the run (`None`: no cap): after a
+    /// batch that got ahead of it, the run sleeps until it is back under.
+    pub max_rows_per_sec: Option<NonZeroU32>,
+    /// How often progress is logged and handed to the caller's observer.
+    pub report_every: Duration,
 }
 
 impl BackfillOptions {
@@ -79,6 +82,8 @@ impl BackfillOptions {
     /// the server; a pause of `n` ms adds `n` ms to each batch of ~20–45 ms.
     /// Raise it to throttle. See docs/performance.md ("AFTER 2").
     pub const DEFAULT_PAUSE: Duration = Duration::ZERO;
+    /// The default `report_every`.
+    pub const DEFAULT_REPORT_EVERY: Duration = Duration::from_secs(5);
 }
 
 impl Default for BackfillOptions {
@@ -87,6 +92,8 @@ impl Default for BackfillOptions {
             batch_size: Self::DEFAULT_BATCH_SIZE,
             pause: Self::DEFAULT_PAUSE,
             max_batches: None,
+            max_rows_per_sec: None,
+            report_every: Self::DEFAULT_REPORT_EVERY,
         }
     }
 }
@@ -122,11 +129,56 @@ impl BackfillReport {
     }
 }
 
+/// Where a run is: handed to the observer of [`backfill_with_progress`]
+/// every [`BackfillOptions::report_every`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Rows examined so far.
+    pub rows_scanned: u64,
+    /// Rows whose v2 columns were stored so far.
+    pub rows_updated: u64,
+    /// The table's rows as PostgreSQL's statistics estimated them when the
+    /// run started (`pg_class.reltuples`): an estimate, not a count; `None`
+    /// when the table was never analysed.
+    pub rows_estimated: Option<u64>,
+    /// Time since the run started.
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// Rows examined per second so far.
+    pub fn rows_scanned_per_second(&self) -> f64 {
+        per_second(self.rows_scanned, self.elapsed)
+    }
+
+    /// Rows written per second so far.
+    pub fn rows_updated_per_second(&self) -> f64 {
+        per_second(self.rows_updated, self.elapsed)
+    }
+
+    /// Time left to scan the estimated rows at the rate so far, if known.
+    pub fn eta(&self) -> Option<Duration> {
+        let left = self.rows_estimated?.saturating_sub(self.rows_scanned);
+        let rate = self.rows_scanned_per_second();
+        (rate > 0.0).then(|| Duration::from_secs_f64(left as f64 / rate))
+    }
+}
+
 /// Fills NULL `given_name`/`family_name` (the split of `full_name`) and
 /// NULL `status` (from `archived`) of `manager.members`, in keyset batches
 /// by id. Needs 0002 applied and a login that may UPDATE the table.
 /// Refuses with [`Error::BackfillRunning`] while another backfill runs.
 pub async fn backfill(pool: &PgPool, options: &BackfillOptions) -> Result<BackfillReport> {
+    backfill_with_progress(pool, options, |_| {}).await
+}
+
+/// [`backfill`], handing its [`Progress`] to `observe` every
+/// [`BackfillOptions::report_every`] (a progress bar, log lines).
+pub async fn backfill_with_progress(
+    pool: &PgPool,
+    options: &BackfillOptions,
+    observe: impl FnMut(&Progress),
+) -> Result<BackfillReport> {
     let applied = read_applied(pool).await?;
     if !applied
         .iter()
@@ -142,7 +194,10 @@ pub async fn backfill(pool: &PgPool, options: &BackfillOptions) -> Result<Backfi
         .map_err(Error::db("acquiring a connection"))?;
     let outcome = async {
         take_lock(&mut conn).await?;
-        let report = Run::new(options).execute(&mut conn).await?;
+        let estimated = estimated_rows(&mut conn).await?;
+        let report = Run::new(options, estimated, observe)
+            .execute(&mut conn)
+            .await?;
         release_lock(&mut conn).await?;
         Ok(report)
     }
@@ -155,19 +210,23 @@ pub async fn backfill(pool: &PgPool, options: &BackfillOptions) -> Result<Backfi
 }
 
 /// One run's progress.
-struct Run<'a> {
+struct Run<'a, F> {
     options: &'a BackfillOptions,
     report: BackfillReport,
+    rows_estimated: Option<u64>,
+    observe: F,
     started: Instant,
     last_report: Instant,
 }
 
-impl<'a> Run<'a> {
-    fn new(options: &'a BackfillOptions) -> Self {
+impl<'a, F: FnMut(&Progress)> Run<'a, F> {
+    fn new(options: &'a BackfillOptions, rows_estimated: Option<u64>, observe: F) -> Self {
         let now = Instant::now();
         Self {
             options,
             report: BackfillReport::default(),
+            rows_estimated,
+            observe,
             started: now,
             last_report: now,
         }
@@ -176,6 +235,8 @@ impl<'a> Run<'a> {
     async fn execute(mut self, conn: &mut PoolConnection<Postgres>) -> Result<BackfillReport> {
         tracing::info!(
             batch_size = self.options.batch_size.get(),
+            rows_estimated = self.rows_estimated,
+            max_rows_per_sec = self.options.max_rows_per_sec.map(NonZeroU32::get),
             "backfill starting"
         );
         let mut missed = self.pass(conn).await?;
@@ -241,10 +302,14 @@ impl<'a> Run<'a> {
         // Nothing is locked here: the write re-checks each row itself.
         tracing::debug!(rows = todo.len(), "backfill window read");
         let written = write(conn, todo).await?;
-        Ok(self.record(written))
+        let missed = self.record(written);
+        // Before any report, so no report shows a rate above the cap.
+        self.throttle().await;
+        self.report_now_and_then();
+        Ok(missed)
     }
 
-    /// Counts a batch, logs progress now and then; returns its missed ids.
+    /// Counts a batch; returns its missed ids.
     fn record(&mut self, batch: Written) -> Vec<Uuid> {
         self.report.batches += 1;
         self.report.rows_updated += batch.updated;
@@ -253,17 +318,46 @@ impl<'a> Run<'a> {
             missed = batch.missed.len(),
             "backfill batch"
         );
-        if self.last_report.elapsed() >= REPORT_EVERY {
+        batch.missed
+    }
+
+    /// Logs progress and hands it to the observer, every
+    /// [`BackfillOptions::report_every`].
+    fn report_now_and_then(&mut self) {
+        if self.last_report.elapsed() >= self.options.report_every {
             self.last_report = Instant::now();
-            let elapsed = self.started.elapsed();
+            let progress = self.progress();
             tracing::info!(
-                rows_scanned = self.report.rows_scanned,
-                rows_updated = self.report.rows_updated,
-                rows_per_s = per_second(self.report.rows_updated, elapsed).round() as u64,
+                rows_scanned = progress.rows_scanned,
+                rows_updated = progress.rows_updated,
+                rows_estimated = progress.rows_estimated,
+                rows_per_s = progress.rows_updated_per_second().round() as u64,
                 "backfill progress"
             );
+            (self.observe)(&progress);
         }
-        batch.missed
+    }
+
+    fn progress(&self) -> Progress {
+        Progress {
+            rows_scanned: self.report.rows_scanned,
+            rows_updated: self.report.rows_updated,
+            rows_estimated: self.rows_estimated,
+            elapsed: self.started.elapsed(),
+        }
+    }
+
+    /// Sleeps while the rows written so far are ahead of
+    /// [`BackfillOptions::max_rows_per_sec`], so the run's rate never
+    /// exceeds it.
+    async fn throttle(&self) {
+        let Some(cap) = self.options.max_rows_per_sec else {
+            return;
+        };
+        let due = Duration::from_secs_f64(self.report.rows_updated as f64 / f64::from(cap.get()));
+        if let Some(ahead) = due.checked_sub(self.started.elapsed()) {
+            tokio::time::sleep(ahead).await;
+        }
     }
 
     fn out_of_batches(&mut self) -> bool {
@@ -282,6 +376,18 @@ impl<'a> Run<'a> {
     }
 }
 
+/// The table's rows as the statistics estimate them; `None` when never
+/// analysed (PostgreSQL 14+ says -1 then).
+async fn estimated_rows(conn: &mut PoolConnection<Postgres>) -> Result<Option<u64>> {
+    let estimate: f32 = sqlx::query_scalar(
+        "SELECT reltuples FROM pg_catalog.pg_class WHERE oid = 'manager.members'::regclass",
+    )
+    .fetch_one(&mut **conn)
+    .await
+    .map_err(Error::db("reading the table's estimated size"))?;
+    Ok((estimate >= 0.0).then_some(estimate as u64))
+}
+
 fn per_second(rows: u64, elapsed: Duration) -> f64 {
     let seconds = elapsed.as_secs_f64();
     if seconds > 0.0 {
@@ -294,6 +400,24 @@ fn per_second(rows: u64, elapsed: Duration) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_eta_is_the_estimated_rows_left_at_the_rate_so_far() {
+        let progress = Progress {
+            rows_scanned: 1_000,
+            rows_updated: 500,
+            rows_estimated: Some(3_000),
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(progress.rows_scanned_per_second(), 500.0);
+        assert_eq!(progress.rows_updated_per_second(), 250.0);
+        assert_eq!(progress.eta(), Some(Duration::from_secs(4)));
+        let unknown = Progress {
+            rows_estimated: None,
+            ..progress
+        };
+        assert_eq!(unknown.eta(), None);
+    }
 
     #[test]
     fn a_report_is_complete_only_when_nothing_is_left() {

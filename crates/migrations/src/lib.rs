@@ -30,7 +30,7 @@ mod runner;
 mod status;
 mod verify;
 
-pub use backfill::{BackfillOptions, BackfillReport, backfill};
+pub use backfill::{BackfillOptions, BackfillReport, Progress, backfill, backfill_with_progress};
 pub use connect::{ConnectFailure, ConnectSettings, connect, open_connection, open_pool};
 pub use database_url::DatabaseUrl;
 pub use error::Error;

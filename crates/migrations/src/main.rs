@@ -10,9 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+mod report;
+
 use dbrepo_migrations::{
-    BackfillOptions, BackfillReport, ConnectSettings, DatabaseUrl, Finding, Status, VerifyOptions,
-    VerifyReport, connect,
+    BackfillOptions, ConnectSettings, DatabaseUrl, Finding, Status, VerifyOptions, VerifyReport,
+    connect,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -89,6 +91,13 @@ enum Command {
         /// Stop after this many batches (a later run carries on).
         #[arg(long)]
         max_batches: Option<u64>,
+        /// Most rows written per second over the run (unset: no cap).
+        #[arg(long)]
+        max_rows_per_sec: Option<NonZeroU32>,
+        /// Seconds between progress reports: a bar on a terminal, else one
+        /// JSON line each on standard output.
+        #[arg(long, default_value = "5", value_parser = parse_seconds)]
+        progress_every: Duration,
     },
     /// Checks that a contract step (retiring v1) would lose nothing: every
     /// member row backfilled and agreeing with the mapping rules, no
@@ -148,16 +157,19 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
             batch_size,
             pause_ms,
             max_batches,
+            max_rows_per_sec,
+            progress_every,
         } => {
             let options = BackfillOptions {
                 batch_size: *batch_size,
                 pause: Duration::from_millis(*pause_ms),
                 max_batches: *max_batches,
+                max_rows_per_sec: *max_rows_per_sec,
+                report_every: *progress_every,
             };
-            dbrepo_migrations::backfill(&pool, &options).await.map(|r| {
-                print_backfill(&r);
-                ExitCode::SUCCESS
-            })
+            report::backfill(&pool, &options)
+                .await
+                .map(|()| ExitCode::SUCCESS)
         }
         Command::Verify {
             batch_size,
@@ -186,6 +198,15 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     };
     pool.close().await;
     Ok(result?)
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+fn parse_seconds(value: &str) -> Result<Duration, String> {
+    let seconds: f64 = value.parse().map_err(|err| format!("{err}"))?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err("must be more than 0 seconds".into());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|err| err.to_string())
 }
 
 fn print_status(status: &Status) {
@@ -217,26 +238,6 @@ fn print_status(status: &Status) {
         status.current_version(),
         verdict.exit_code()
     );
-}
-
-fn print_backfill(report: &BackfillReport) {
-    println!(
-        "backfilled {} row(s) of {} scanned in {} batch(es), {:.1} s, {:.0} rows/s",
-        report.rows_updated,
-        report.rows_scanned,
-        report.batches,
-        report.elapsed.as_secs_f64(),
-        report.rows_per_second()
-    );
-    if report.stopped_early {
-        println!("stopped at --max-batches; run backfill again to carry on");
-    }
-    if report.rows_left > 0 {
-        println!(
-            "{} row(s) were held by writers throughout; run backfill again later",
-            report.rows_left
-        );
-    }
 }
 
 fn print_verify(report: &VerifyReport) {

@@ -209,7 +209,7 @@ async fn backfill_in_small_batches(db: &TestDatabase) -> BackfillReport {
     let options = BackfillOptions {
         batch_size: NonZeroU32::new(BATCH).expect("non-zero"),
         pause: Duration::from_millis(5),
-        max_batches: None,
+        ..BackfillOptions::default()
     };
     let report = dbrepo_migrations::backfill(&owner, &options).await;
     owner.close().await;

@@ -57,6 +57,7 @@ impl Run {
             batch_size: NonZeroU32::MIN,
             pause: Duration::ZERO,
             max_batches,
+            ..BackfillOptions::default()
         };
         let report = dbrepo_migrations::backfill(&owner, &options).await;
         let report = report.expect("backfill");

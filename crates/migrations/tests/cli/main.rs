@@ -5,6 +5,7 @@
 //! One throwaway PostgreSQL (dbrepo's test server) per test process; run
 //! with `cargo test -p dbrepo-migrations`.
 
+mod backfill;
 mod secrets;
 mod status;
 mod support;

@@ -1,0 +1,124 @@
+//! How the command line shows a backfill: on a terminal, a progress bar
+//! (rows examined against the table's estimated size, rows per second,
+//! ETA) and a summary in words; off a terminal, one JSON line per report
+//! and a JSON summary line, on standard output, for log collectors.
+
+use std::io::IsTerminal;
+
+use dbrepo_migrations::{BackfillOptions, BackfillReport, Progress};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use sqlx::PgPool;
+
+/// Runs the backfill with its progress shown; on failure, says how far the
+/// last report got before returning the error.
+pub async fn backfill(pool: &PgPool, options: &BackfillOptions) -> dbrepo_migrations::Result<()> {
+    let bar = std::io::stderr().is_terminal().then(new_bar);
+    let mut options = options.clone();
+    if bar.is_some() {
+        // A bar is worth redrawing often; log lines are not.
+        options.report_every = options
+            .report_every
+            .min(std::time::Duration::from_millis(200));
+    }
+    let mut last = None;
+    let outcome = dbrepo_migrations::backfill_with_progress(pool, &options, |progress| {
+        match &bar {
+            Some(bar) => show(bar, progress),
+            None => println!("{}", progress_line(progress)),
+        }
+        last = Some(*progress);
+    })
+    .await;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match outcome {
+        Ok(report) => {
+            match bar {
+                Some(_) => print_summary(&report),
+                None => println!("{}", summary_line(&report)),
+            }
+            Ok(())
+        }
+        Err(err) => {
+            if let Some(progress) = last {
+                eprintln!(
+                    "backfill failed after examining {} row(s) and storing {}; \
+                     nothing is half-written: run backfill again to carry on",
+                    progress.rows_scanned, progress.rows_updated
+                );
+            }
+            Err(err)
+        }
+    }
+}
+
+fn new_bar() -> ProgressBar {
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} rows examined (of an estimate) · {msg} · ETA {eta}",
+    )
+    .expect("a valid template")
+    .progress_chars("=> ");
+    ProgressBar::new(0).with_style(style)
+}
+
+fn show(bar: &ProgressBar, progress: &Progress) {
+    let estimated = progress.rows_estimated.unwrap_or(0);
+    bar.set_length(estimated.max(progress.rows_scanned));
+    bar.set_position(progress.rows_scanned);
+    bar.set_message(format!(
+        "{} stored, {:.0} rows/s",
+        progress.rows_updated,
+        progress.rows_updated_per_second()
+    ));
+}
+
+/// One JSON progress line.
+fn progress_line(progress: &Progress) -> serde_json::Value {
+    json!({
+        "event": "backfill progress",
+        "rows_scanned": progress.rows_scanned,
+        "rows_updated": progress.rows_updated,
+        "rows_estimated": progress.rows_estimated,
+        "rows_estimated_is": "PostgreSQL's statistics estimate of the table's rows, not a count",
+        "rows_per_second": progress.rows_updated_per_second().round(),
+        "eta_seconds": progress.eta().map(|eta| eta.as_secs_f64().round()),
+        "elapsed_seconds": progress.elapsed.as_secs_f64(),
+    })
+}
+
+/// The JSON summary line.
+fn summary_line(report: &BackfillReport) -> serde_json::Value {
+    json!({
+        "event": "backfill finished",
+        "complete": report.is_complete(),
+        "batches": report.batches,
+        "rows_scanned": report.rows_scanned,
+        "rows_updated": report.rows_updated,
+        "rows_left": report.rows_left,
+        "stopped_early": report.stopped_early,
+        "rows_per_second": report.rows_per_second().round(),
+        "elapsed_seconds": report.elapsed.as_secs_f64(),
+    })
+}
+
+fn print_summary(report: &BackfillReport) {
+    println!(
+        "backfilled {} row(s) of {} scanned in {} batch(es), {:.1} s, {:.0} rows/s",
+        report.rows_updated,
+        report.rows_scanned,
+        report.batches,
+        report.elapsed.as_secs_f64(),
+        report.rows_per_second()
+    );
+    if report.stopped_early {
+        println!("stopped at --max-batches; run backfill again to carry on");
+    }
+    if report.rows_left > 0 {
+        println!(
+            "{} row(s) were held by writers throughout; run backfill again later",
+            report.rows_left
+        );
+    }
+}
