@@ -20,6 +20,7 @@ use crate::support::TestDatabase;
 mod concurrent;
 mod split;
 mod stale;
+mod transient;
 
 const BATCH: u32 = 10;
 

@@ -53,6 +53,13 @@ use sql::{Todo, Written, by_ids, release_lock, take_lock, window, write};
 const NEEDS_VERSION: i64 = 2;
 /// How many times rows skipped because a writer held them are retried.
 const RETRY_ROUNDS: u32 = 3;
+/// How many times one statement is retried after a transient failure
+/// ([`transient`]) before the run gives up.
+const MAX_RETRIES: u32 = 5;
+/// The wait before the first retry; it doubles on each next one (0.1, 0.2,
+/// 0.4, 0.8, 1.6 s: about 3 s in all, enough for a failover or a
+/// restarted server to answer again).
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// How a backfill runs.
 #[derive(Debug, Clone)]
@@ -113,6 +120,9 @@ pub struct BackfillReport {
     pub rows_left: u64,
     /// True when `max_batches` ended the run before the end of the table.
     pub stopped_early: bool,
+    /// Statements retried after a transient failure (lock timeout,
+    /// deadlock, serialization failure, connection lost).
+    pub retries: u64,
     /// Wall-clock time of the run.
     pub elapsed: Duration,
 }
@@ -195,7 +205,7 @@ pub async fn backfill_with_progress(
     let outcome = async {
         take_lock(&mut conn).await?;
         let estimated = estimated_rows(&mut conn).await?;
-        let report = Run::new(options, estimated, observe)
+        let report = Run::new(pool, options, estimated, observe)
             .execute(&mut conn)
             .await?;
         release_lock(&mut conn).await?;
@@ -211,6 +221,7 @@ pub async fn backfill_with_progress(
 
 /// One run's progress.
 struct Run<'a, F> {
+    pool: &'a PgPool,
     options: &'a BackfillOptions,
     report: BackfillReport,
     rows_estimated: Option<u64>,
@@ -220,9 +231,15 @@ struct Run<'a, F> {
 }
 
 impl<'a, F: FnMut(&Progress)> Run<'a, F> {
-    fn new(options: &'a BackfillOptions, rows_estimated: Option<u64>, observe: F) -> Self {
+    fn new(
+        pool: &'a PgPool,
+        options: &'a BackfillOptions,
+        rows_estimated: Option<u64>,
+        observe: F,
+    ) -> Self {
         let now = Instant::now();
         Self {
+            pool,
             options,
             report: BackfillReport::default(),
             rows_estimated,
@@ -232,6 +249,8 @@ impl<'a, F: FnMut(&Progress)> Run<'a, F> {
         }
     }
 
+    /// Runs the backfill; on failure, hands the progress so far to the
+    /// observer first, so the caller can say how far it got.
     async fn execute(mut self, conn: &mut PoolConnection<Postgres>) -> Result<BackfillReport> {
         tracing::info!(
             batch_size = self.options.batch_size.get(),
@@ -239,6 +258,26 @@ impl<'a, F: FnMut(&Progress)> Run<'a, F> {
             max_rows_per_sec = self.options.max_rows_per_sec.map(NonZeroU32::get),
             "backfill starting"
         );
+        if let Err(err) = self.pass_and_retry(conn).await {
+            let progress = self.progress();
+            (self.observe)(&progress);
+            return Err(err);
+        }
+        let r = &self.report;
+        tracing::info!(
+            rows_scanned = r.rows_scanned,
+            rows_updated = r.rows_updated,
+            rows_left = r.rows_left,
+            stopped_early = r.stopped_early,
+            retries = r.retries,
+            rows_per_s = r.rows_per_second().round() as u64,
+            "backfill finished"
+        );
+        Ok(self.report)
+    }
+
+    /// The pass over the table, then the rounds retrying rows writers held.
+    async fn pass_and_retry(&mut self, conn: &mut PoolConnection<Postgres>) -> Result<()> {
         let mut missed = self.pass(conn).await?;
         for round in 1..=RETRY_ROUNDS {
             if missed.is_empty() || self.out_of_batches() {
@@ -249,16 +288,7 @@ impl<'a, F: FnMut(&Progress)> Run<'a, F> {
         }
         self.report.rows_left = missed.len() as u64;
         self.report.elapsed = self.started.elapsed();
-        let r = &self.report;
-        tracing::info!(
-            rows_scanned = r.rows_scanned,
-            rows_updated = r.rows_updated,
-            rows_left = r.rows_left,
-            stopped_early = r.stopped_early,
-            rows_per_s = r.rows_per_second().round() as u64,
-            "backfill finished"
-        );
-        Ok(self.report)
+        Ok(())
     }
 
     /// One pass over the table in keyset windows; returns the missed ids.
@@ -266,7 +296,13 @@ impl<'a, F: FnMut(&Progress)> Run<'a, F> {
         let mut missed = Vec::new();
         let mut cursor: Option<Uuid> = None;
         while !self.out_of_batches() {
-            let window = window(conn, cursor, self.options.batch_size).await?;
+            let mut retry = Retry::default();
+            let window = loop {
+                match window(conn, cursor, self.options.batch_size).await {
+                    Ok(window) => break window,
+                    Err(err) => self.recover(conn, err, &mut retry).await?,
+                }
+            };
             let Some(last_id) = window.last_id else { break };
             cursor = Some(last_id);
             self.report.rows_scanned += window.scanned;
@@ -285,7 +321,13 @@ impl<'a, F: FnMut(&Progress)> Run<'a, F> {
     ) -> Result<Vec<Uuid>> {
         let mut missed = Vec::new();
         for chunk in ids.chunks(self.options.batch_size.get() as usize) {
-            let todo = by_ids(conn, chunk).await?;
+            let mut retry = Retry::default();
+            let todo = loop {
+                match by_ids(conn, chunk).await {
+                    Ok(todo) => break todo,
+                    Err(err) => self.recover(conn, err, &mut retry).await?,
+                }
+            };
             missed.extend(self.write_read(conn, &todo).await?);
             self.pause().await;
         }
@@ -301,7 +343,14 @@ impl<'a, F: FnMut(&Progress)> Run<'a, F> {
     ) -> Result<Vec<Uuid>> {
         // Nothing is locked here: the write re-checks each row itself.
         tracing::debug!(rows = todo.len(), "backfill window read");
-        let written = write(conn, todo).await?;
+        // Safe to repeat: a write stores a row only while it still needs it.
+        let mut retry = Retry::default();
+        let written = loop {
+            match write(conn, todo).await {
+                Ok(written) => break written,
+                Err(err) => self.recover(conn, err, &mut retry).await?,
+            }
+        };
         let missed = self.record(written);
         // Before any report, so no report shows a rate above the cap.
         self.throttle().await;
@@ -336,6 +385,59 @@ impl<'a, F: FnMut(&Progress)> Run<'a, F> {
             );
             (self.observe)(&progress);
         }
+    }
+
+    /// After a statement failed with `err`: if the failure is transient
+    /// and the statement has retries left ([`MAX_RETRIES`]), waits (longer
+    /// each time), takes a new connection if it was lost, counts the retry
+    /// and returns `Ok` for the caller to run the statement again; else
+    /// returns the error. Every statement of the backfill is a transaction
+    /// of its own, so PostgreSQL rolled back whatever failed.
+    async fn recover(
+        &mut self,
+        conn: &mut PoolConnection<Postgres>,
+        err: Error,
+        retry: &mut Retry,
+    ) -> Result<()> {
+        let Some(kind) = transient(&err) else {
+            return Err(err);
+        };
+        if retry.count == MAX_RETRIES {
+            tracing::error!(error = %err, retries = retry.count, "giving up after transient failures");
+            return Err(err);
+        }
+        let wait = FIRST_BACKOFF * 2u32.pow(retry.count);
+        retry.count += 1;
+        self.report.retries += 1;
+        tracing::warn!(
+            error = %err,
+            cause = ?kind,
+            retry = retry.count,
+            wait_ms = wait.as_millis() as u64,
+            "transient failure; retrying"
+        );
+        tokio::time::sleep(wait).await;
+        if kind == Transient::ConnectionLost {
+            // A failure to reconnect is one more failure of the statement.
+            if let Err(err) = self.reconnect(conn).await {
+                return Box::pin(self.recover(conn, err, retry)).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces a connection that was lost: a new one from the pool, then
+    /// the old one closed (releasing its backfill lock if its session still
+    /// lives), then the lock taken on the new one.
+    async fn reconnect(&self, conn: &mut PoolConnection<Postgres>) -> Result<()> {
+        let fresh = self
+            .pool
+            .acquire()
+            .await
+            .map_err(Error::db("acquiring a connection"))?;
+        let old = std::mem::replace(conn, fresh);
+        let _ = sqlx::Connection::close(old.detach()).await;
+        take_lock(conn).await
     }
 
     fn progress(&self) -> Progress {
@@ -373,6 +475,45 @@ impl<'a, F: FnMut(&Progress)> Run<'a, F> {
         if !self.options.pause.is_zero() {
             tokio::time::sleep(self.options.pause).await;
         }
+    }
+}
+
+/// The retries one statement has had.
+#[derive(Debug, Default)]
+struct Retry {
+    count: u32,
+}
+
+/// What kind of transient failure a statement met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transient {
+    /// Lock timeout, deadlock or serialization failure: the statement lost
+    /// to a concurrent transaction; the connection is fine.
+    Conflict,
+    /// The connection is gone (I/O, protocol, class 08, server shutting
+    /// down): a new one is needed.
+    ConnectionLost,
+}
+
+/// Whether `err` is worth retrying, and how.
+fn transient(err: &Error) -> Option<Transient> {
+    let Error::Database { source, .. } = err else {
+        return None;
+    };
+    match source {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::WorkerCrashed => Some(Transient::ConnectionLost),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("55P03" | "40P01" | "40001") => Some(Transient::Conflict),
+            Some(code) if code.starts_with("08") || code.starts_with("57P0") => {
+                Some(Transient::ConnectionLost)
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -98,6 +98,7 @@ fn summary_line(report: &BackfillReport) -> serde_json::Value {
         "rows_updated": report.rows_updated,
         "rows_left": report.rows_left,
         "stopped_early": report.stopped_early,
+        "retries": report.retries,
         "rows_per_second": report.rows_per_second().round(),
         "elapsed_seconds": report.elapsed.as_secs_f64(),
     })
@@ -112,6 +113,12 @@ fn print_summary(report: &BackfillReport) {
         report.elapsed.as_secs_f64(),
         report.rows_per_second()
     );
+    if report.retries > 0 {
+        println!(
+            "{} statement(s) retried after transient failures",
+            report.retries
+        );
+    }
     if report.stopped_early {
         println!("stopped at --max-batches; run backfill again to carry on");
     }
