@@ -17,8 +17,9 @@ use crate::{Error, Result};
 const POLL: Duration = Duration::from_millis(100);
 const REPORT_EVERY: Duration = Duration::from_secs(10);
 
-/// Waits until this session holds the migration lock of its database.
-pub(crate) async fn acquire(conn: &mut PgConnection) -> Result<()> {
+/// Waits until this session holds the migration lock of its database;
+/// returns how long it waited.
+pub(crate) async fn acquire(conn: &mut PgConnection) -> Result<Duration> {
     let id = lock_id(conn).await?;
     let started = Instant::now();
     let mut reported = Duration::ZERO;
@@ -29,7 +30,12 @@ pub(crate) async fn acquire(conn: &mut PgConnection) -> Result<()> {
             .await
             .map_err(Error::db("taking the migration lock"))?;
         if taken {
-            return Ok(());
+            let waited = started.elapsed();
+            tracing::info!(
+                waited_ms = waited.as_millis() as u64,
+                "took the migration lock"
+            );
+            return Ok(waited);
         }
         if started.elapsed() >= reported + REPORT_EVERY {
             reported = started.elapsed();

@@ -13,8 +13,8 @@ use clap::{Parser, Subcommand};
 mod report;
 
 use dbrepo_migrations::{
-    BackfillOptions, ConnectSettings, DatabaseUrl, Finding, Status, VerifyOptions, VerifyReport,
-    connect,
+    AppliedStep, BackfillOptions, ConnectSettings, DatabaseUrl, Finding, Status, VerifyOptions,
+    VerifyReport, connect,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -142,11 +142,11 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let pool = connect(&url, &ConnectSettings::default()).await?;
     let result = match cli.command.as_ref().unwrap_or(&Command::Up) {
         Command::Up => dbrepo_migrations::up(&pool).await.map(|steps| {
-            println!("applied {} migration(s)", steps.len());
+            print_steps("applied", &steps);
             ExitCode::SUCCESS
         }),
         Command::Down { to } => dbrepo_migrations::down_to(&pool, *to).await.map(|steps| {
-            println!("reverted {} migration(s)", steps.len());
+            print_steps("reverted", &steps);
             ExitCode::SUCCESS
         }),
         Command::Status => dbrepo_migrations::status(&pool).await.map(|s| {
@@ -198,6 +198,19 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     };
     pool.close().await;
     Ok(result?)
+}
+
+/// One line per step with its duration, then the count.
+fn print_steps(done: &str, steps: &[AppliedStep]) {
+    for step in steps {
+        println!(
+            "{done} {:04} {} in {} ms",
+            step.version,
+            step.description,
+            step.duration.as_millis()
+        );
+    }
+    println!("{done} {} migration(s)", steps.len());
 }
 
 /// A positive number of seconds, fractions allowed (`0.5`).
