@@ -32,6 +32,12 @@ pub struct Config {
     )]
     pub metrics_listen: OptionalAddress,
 
+    /// OTLP/gRPC endpoint to export traces to, e.g. `http://collector:4317`:
+    /// a span per RPC (joined to the caller's W3C `traceparent`) and one per
+    /// SQL statement. Unset or empty: no traces, and nothing connects.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
     /// Most database connections the service holds.
     #[arg(long, env = "DBREPO_POOL_SIZE", default_value_t = 10)]
     pub pool_size: u32,
@@ -101,6 +107,14 @@ impl Config {
         Duration::from_secs(self.connect_timeout_secs)
     }
 
+    /// Where to export traces, if anywhere: an empty endpoint is none.
+    pub fn otlp_endpoint(&self) -> Option<&str> {
+        self.otlp_endpoint
+            .as_deref()
+            .map(str::trim)
+            .filter(|endpoint| !endpoint.is_empty())
+    }
+
     /// How long in-flight calls may run after a shutdown signal.
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
@@ -117,6 +131,7 @@ mod tests {
         assert_eq!(config.listen, "127.0.0.1:50051".parse().unwrap());
         assert_eq!(config.pool_size, 10);
         assert_eq!(config.log_format, LogFormat::Auto);
+        assert_eq!(config.otlp_endpoint(), None);
         assert_eq!(
             config.metrics_listen,
             OptionalAddress(Some("127.0.0.1:9464".parse().unwrap()))
@@ -129,6 +144,15 @@ mod tests {
         assert_eq!(config.metrics_listen, OptionalAddress(None));
         let wrong = Config::try_parse_from(["dbrepo", "--metrics-listen", "9464"]).unwrap_err();
         assert!(wrong.to_string().contains("host:port"), "{wrong}");
+    }
+
+    #[test]
+    fn an_empty_otlp_endpoint_exports_nothing() {
+        let off = Config::try_parse_from(["dbrepo", "--otlp-endpoint", " "]).unwrap();
+        assert_eq!(off.otlp_endpoint(), None);
+        let on =
+            Config::try_parse_from(["dbrepo", "--otlp-endpoint", "http://127.0.0.1:4317"]).unwrap();
+        assert_eq!(on.otlp_endpoint(), Some("http://127.0.0.1:4317"));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The `dbrepo` binary: configuration and logging, then [`dbrepo::service::run`].
+//! The `dbrepo` binary: configuration, logging and tracing, then
+//! [`dbrepo::service::run`].
 
 use std::process::ExitCode;
 
@@ -8,13 +9,22 @@ use dbrepo::config::Config;
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    dbrepo::telemetry::init(config.log_format, &config.log);
-    match dbrepo::service::run(config, dbrepo::service::shutdown_signal()).await {
+    let telemetry =
+        match dbrepo::telemetry::init(config.log_format, &config.log, config.otlp_endpoint()) {
+            Ok(telemetry) => telemetry,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+    let outcome = dbrepo::service::run(config, dbrepo::service::shutdown_signal()).await;
+    if let Err(err) = &outcome {
+        tracing::error!(error = format!("{err:#}"), "dbrepo stopped with an error");
+        eprintln!("error: {err:#}");
+    }
+    telemetry.shutdown().await;
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(error = format!("{err:#}"), "dbrepo stopped with an error");
-            eprintln!("error: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(_) => ExitCode::FAILURE,
     }
 }

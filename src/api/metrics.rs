@@ -30,6 +30,7 @@ use prost::Message;
 use tonic::codegen::http;
 
 use super::server::service_names;
+use super::trace;
 
 /// Go's spelling of each gRPC code, indexed by the code's number.
 const CODE_NAMES: [&str; 17] = [
@@ -152,14 +153,22 @@ impl RpcMetrics {
         }
     }
 
-    fn start(&self, path: &str) -> Option<Call> {
-        let method = Arc::clone(self.methods.get(path)?);
-        method.started.inc();
-        Some(Call {
+    /// Starts observing a call to `path`: counts it if it is an API
+    /// method, and opens its trace span (free when traces are off).
+    fn start<B>(&self, request: &http::Request<B>) -> Call {
+        let path = request.uri().path();
+        let method = self.methods.get(path).map(Arc::clone);
+        if let Some(method) = &method {
+            method.started.inc();
+        }
+        // gRPC's own services (health, reflection) are served too.
+        let known = method.is_some() || path.starts_with("/grpc.");
+        Call {
             method,
+            span: trace::rpc_span(request, known),
             started: Instant::now(),
             done: false,
-        })
+        }
     }
 }
 
@@ -197,7 +206,10 @@ fn api_methods() -> Vec<(String, MethodLabels)> {
 /// One call under way; records `Canceled` if dropped before its code is
 /// known.
 struct Call {
-    method: Arc<MethodMetrics>,
+    /// None for calls that are not counted (health, reflection, unknown).
+    method: Option<Arc<MethodMetrics>>,
+    /// Open until the reply ends: the span's duration is the call's.
+    span: tracing::Span,
     started: Instant,
     done: bool,
 }
@@ -213,10 +225,11 @@ impl Call {
         } else {
             tonic::Code::Unknown as usize
         };
-        self.method.handled[code].inc();
-        self.method
-            .seconds
-            .observe(self.started.elapsed().as_secs_f64());
+        trace::record_status(&self.span, code);
+        if let Some(method) = &self.method {
+            method.handled[code].inc();
+            method.seconds.observe(self.started.elapsed().as_secs_f64());
+        }
     }
 }
 
@@ -275,10 +288,11 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let call = self.metrics.start(request.uri().path());
+        let call = self.metrics.start(&request);
+        let inner = call.span.in_scope(|| self.inner.call(request));
         ObservedFuture {
-            inner: self.inner.call(request),
-            call,
+            inner,
+            call: Some(call),
         }
     }
 }
@@ -300,7 +314,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        // The handler runs inside the call's span, so its SQL statements'
+        // spans are the call span's children.
+        let entered = this.call.as_ref().map(|call| call.span.enter());
         let result = ready!(this.inner.poll(cx));
+        drop(entered);
         let mut call = this.call.take();
         Poll::Ready(match result {
             Ok(response) => {

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod page_token;
 pub mod server;
 pub mod status;
+pub(crate) mod trace;
 
 use prost_types::Timestamp;
 use time::OffsetDateTime;

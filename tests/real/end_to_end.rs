@@ -26,6 +26,7 @@ use crate::support::TestDatabase;
 mod limits;
 mod metrics;
 mod shutdown;
+mod traces;
 
 /// A running `dbrepo` and the address it serves on.
 pub struct Service {

@@ -8,13 +8,14 @@
 //! import tonic, prost or `api`.
 
 use time::OffsetDateTime;
+use tracing::Instrument;
 use uuid::Uuid;
 
 mod lists;
 
 use lists::list_tasks;
 
-use super::{Sessions, retry_once_on_conflict, unexpected};
+use super::{Sessions, retry_once_on_conflict, statement, unexpected};
 use crate::core::fields::{MemberId, TaskId, TeamId};
 use crate::core::page::Page;
 use crate::core::sql::app::{NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore};
@@ -143,6 +144,7 @@ impl TaskStore for PgTaskStore {
             task.due_time,
         )
         .fetch_one(&mut *self.sessions.get().await?)
+        .instrument(statement("INSERT app.tasks"))
         .await
         .map_err(unexpected)
         })
@@ -158,6 +160,7 @@ impl TaskStore for PgTaskStore {
             id.0,
         )
         .fetch_optional(&mut *self.sessions.get().await?)
+        .instrument(statement("SELECT app.tasks"))
         .await
         .map_err(unexpected)?
         .ok_or_else(|| Error::not_found(Entity::Task, id))?
@@ -209,6 +212,7 @@ impl TaskStore for PgTaskStore {
             due,
         )
         .fetch_one(&mut *self.sessions.get().await?)
+        .instrument(statement("UPDATE app.tasks"))
         .await
         .map_err(unexpected)
         })
@@ -220,6 +224,7 @@ impl TaskStore for PgTaskStore {
         let result = retry_once_on_conflict(move || async move {
             sqlx::query!("DELETE FROM app.tasks WHERE id = $1", id.0)
                 .execute(&mut *self.sessions.get().await?)
+                .instrument(statement("DELETE app.tasks"))
                 .await
                 .map_err(unexpected)
         })

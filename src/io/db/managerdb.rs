@@ -10,13 +10,14 @@
 //! once. Must not import tonic, prost or `api`.
 
 use time::OffsetDateTime;
+use tracing::Instrument;
 use uuid::Uuid;
 
 mod members;
 
 use members::{list_members, read_member, update_member};
 
-use super::{Sessions, retry_once_on_conflict, unexpected, violated_constraint};
+use super::{Sessions, retry_once_on_conflict, statement, unexpected, violated_constraint};
 use crate::core::fields::{MemberId, TeamId};
 use crate::core::mapping::{MemberStatus, Precondition, StoredNames};
 use crate::core::page::{Page, PageRequest, PageStart};
@@ -127,6 +128,7 @@ impl ManagerStore for PgManagerStore {
                 team.description.as_str(),
             )
             .fetch_one(&mut *self.sessions.get().await?)
+            .instrument(statement("INSERT manager.teams"))
             .await
             .map_err(|err| write_error(err, None))?;
             Ok(row.into())
@@ -142,6 +144,7 @@ impl ManagerStore for PgManagerStore {
             id.0,
         )
         .fetch_optional(&mut *self.sessions.get().await?)
+        .instrument(statement("SELECT manager.teams"))
         .await
         .map_err(unexpected)?
         .map(Team::from)
@@ -173,6 +176,7 @@ impl ManagerStore for PgManagerStore {
             offset,
         )
         .fetch_all(&mut *self.sessions.get().await?)
+        .instrument(statement("SELECT manager.teams"))
         .await
         .map_err(unexpected)?;
         let teams = rows.into_iter().map(Team::from).collect();
@@ -200,6 +204,7 @@ impl ManagerStore for PgManagerStore {
                 member.status.is_archived(),
             )
             .fetch_one(&mut *self.sessions.get().await?)
+            .instrument(statement("INSERT manager.members"))
             .await
             .map_err(|err| write_error(err, Some(member.team_id)))?
             .try_into()
@@ -244,6 +249,7 @@ impl ManagerStore for PgManagerStore {
                 expected,
             )
             .fetch_one(&mut *self.sessions.get().await?)
+            .instrument(statement("DELETE manager.members"))
             .await
             .map_err(unexpected)
         })

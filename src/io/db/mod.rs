@@ -20,6 +20,7 @@ pub use pool::{Session, Sessions};
 
 use std::sync::LazyLock;
 
+use opentelemetry_semantic_conventions::attribute::{DB_QUERY_SUMMARY, DB_SYSTEM_NAME};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -28,6 +29,7 @@ use uuid::Uuid;
 
 use crate::core::page::{CreatedCursor, PageStart};
 use crate::core::{Error, Result};
+use crate::telemetry::TRACE_TARGET;
 
 /// SQLSTATEs meaning the database lacks a table, column or function this
 /// build uses: the schema is older than this build needs.
@@ -150,6 +152,20 @@ fn may_have_broken_its_connection(err: &sqlx::Error) -> bool {
 /// transaction ([`Error::Conflict`]): PostgreSQL rolled the loser back, so
 /// nothing of the first attempt remains. A second loss is the client's to
 /// retry (ABORTED).
+/// The span of one SQL statement, for the trace backend only (see
+/// `crate::telemetry`), named by its `db.query.summary`: the operation and
+/// the table, never a parameter value.
+pub(crate) fn statement(summary: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        target: TRACE_TARGET,
+        "sql",
+        otel.name = summary,
+        otel.kind = "client",
+        { DB_SYSTEM_NAME } = "postgresql",
+        { DB_QUERY_SUMMARY } = summary,
+    )
+}
+
 pub(crate) async fn retry_once_on_conflict<T, F: Future<Output = Result<T>>>(
     mut attempt: impl FnMut() -> F,
 ) -> Result<T> {

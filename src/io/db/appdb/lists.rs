@@ -2,12 +2,13 @@
 //! filter and reads one page.
 
 use sqlx::PgConnection;
+use tracing::Instrument;
 
 use super::{split_option, task_row};
 use crate::core::page::Page;
 use crate::core::sql::app::{Task, TaskQuery, TaskState};
 use crate::core::{Entity, Error, Result};
-use crate::io::db::{created_bounds, unexpected};
+use crate::io::db::{created_bounds, statement, unexpected};
 
 /// A list filtered by a member the team does not have.
 fn unknown_assignee_filter() -> Error {
@@ -30,6 +31,7 @@ pub(super) async fn list_tasks(db: &mut PgConnection, query: TaskQuery) -> Resul
         offset,
     )
     .fetch_all(db)
+    .instrument(statement("SELECT app.tasks"))
     .await
     .map_err(unexpected)?;
     match rows.first() {

@@ -2,6 +2,7 @@
 //! filtered, paged list and the locked read-modify-write update.
 
 use sqlx::{PgConnection, PgExecutor};
+use tracing::Instrument;
 
 use super::{MemberRow, write_error};
 use crate::core::fields::MemberId;
@@ -9,7 +10,7 @@ use crate::core::mapping::Precondition;
 use crate::core::page::Page;
 use crate::core::sql::manager::{Member, MemberPatch, MemberQuery};
 use crate::core::{Entity, Error, Result};
-use crate::io::db::{Sessions, created_bounds, unexpected};
+use crate::io::db::{Sessions, created_bounds, statement, unexpected};
 
 pub(super) async fn list_members(
     db: &mut PgConnection,
@@ -32,6 +33,7 @@ pub(super) async fn list_members(
         offset,
     )
     .fetch_all(db)
+    .instrument(statement("SELECT manager.members"))
     .await
     .map_err(unexpected)?;
     if rows.is_empty() {
@@ -110,6 +112,7 @@ pub(super) async fn read_member(db: impl PgExecutor<'_>, id: MemberId) -> Result
         id.0,
     )
     .fetch_optional(db)
+    .instrument(statement("SELECT manager.members"))
     .await
     .map_err(unexpected)?
     .ok_or_else(|| Error::not_found(Entity::Member, id))?
@@ -143,6 +146,7 @@ async fn write_if_unchanged(
         next.status.is_archived(),
     )
     .fetch_optional(conn)
+    .instrument(statement("UPDATE manager.members"))
     .await
     .map_err(|err| write_error(err, None))?
     .map(Member::try_from)
