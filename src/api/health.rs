@@ -3,6 +3,10 @@
 //! again as soon as it answers, and NOT_SERVING for good from the moment a
 //! shutdown begins. `Watch` streams every change (tonic-health does that).
 //!
+//! One more name, [`LIVENESS`], answers SERVING for as long as the process
+//! answers at all: a liveness probe must not follow the database, or every
+//! replica would be restarted during a database outage, which fixes nothing.
+//!
 //! The database is probed by whoever runs the server (`service.rs`, over a
 //! connection of its own), at most once per [`PROBE_INTERVAL`] and never
 //! per `Check`, so health checks cost the database nothing however often
@@ -21,6 +25,10 @@ use super::server::service_names;
 /// behind the database's state.
 pub const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The health service name a liveness probe asks for: SERVING while the
+/// process can answer, whatever the database does.
+pub const LIVENESS: &str = "liveness";
+
 /// The serving status of the whole server ("") and of each API service.
 #[derive(Clone)]
 pub struct Health {
@@ -38,11 +46,17 @@ impl std::fmt::Debug for Health {
 }
 
 impl Health {
-    pub(super) fn new(reporter: HealthReporter) -> Self {
-        Self {
+    /// Starts with [`LIVENESS`] and every API service SERVING.
+    pub(super) async fn start(reporter: HealthReporter) -> Self {
+        reporter
+            .set_service_status(LIVENESS, ServingStatus::Serving)
+            .await;
+        let health = Self {
             reporter,
             serving: Arc::default(),
-        }
+        };
+        health.set_serving(true).await;
+        health
     }
 
     /// Whether the API services were last set SERVING.

@@ -71,8 +71,7 @@ pub async fn routes<M: ManagerStore, T: TaskStore>(
     limits: &Limits,
 ) -> (Routes, Health) {
     let (reporter, health_service) = tonic_health::server::health_reporter();
-    let health = Health::new(reporter);
-    health.set_serving(true).await;
+    let health = Health::start(reporter).await;
     // Both reflection versions: some common clients speak only v1alpha.
     let reflection = || {
         tonic_reflection::server::Builder::configure()

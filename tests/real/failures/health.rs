@@ -1,7 +1,8 @@
 //! Health follows the database: the real binary, connected to PostgreSQL
 //! through a proxy the test can cut, turns NOT_SERVING when the database
 //! cannot be reached, answers calls with UNAVAILABLE meanwhile, and turns
-//! SERVING again when it answers; `Watch` streams each change.
+//! SERVING again when it answers; `Watch` streams each change. The
+//! `liveness` name stays SERVING throughout.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,6 +58,18 @@ async fn health_is_not_serving_while_the_database_is_unreachable_and_serving_aga
         status.status(),
         ServingStatus::NotServing,
         "every service follows"
+    );
+    let alive = health
+        .check(HealthCheckRequest {
+            service: "liveness".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        alive.status(),
+        ServingStatus::Serving,
+        "liveness does not follow the database: restarting fixes nothing"
     );
     let mut v1 = ManagerServiceClient::new(channel(&service.address).await);
     let refused = v1
