@@ -10,13 +10,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-mod report;
-
 use dbrepo_migrations::{
-    AppliedStep, BackfillOptions, ConnectSettings, DatabaseUrl, Finding, Status, VerifyOptions,
-    VerifyReport, connect,
+    BackfillOptions, ConnectSettings, DatabaseUrl, Finding, Status, VerifyOptions, VerifyReport,
+    connect,
 };
 use secrecy::{ExposeSecret, SecretString};
+
+mod report;
+use report::Direction;
 
 /// The exit codes of `status`, for `--help` (README's Deploying section
 /// lists the same; `Verdict::exit_code` is the source).
@@ -141,14 +142,12 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let url = DatabaseUrl::parse(cli.database_url.expose_secret())?;
     let pool = connect(&url, &ConnectSettings::default()).await?;
     let result = match cli.command.as_ref().unwrap_or(&Command::Up) {
-        Command::Up => dbrepo_migrations::up(&pool).await.map(|steps| {
-            print_steps("applied", &steps);
-            ExitCode::SUCCESS
-        }),
-        Command::Down { to } => dbrepo_migrations::down_to(&pool, *to).await.map(|steps| {
-            print_steps("reverted", &steps);
-            ExitCode::SUCCESS
-        }),
+        Command::Up => report::migrate(&pool, Direction::Up)
+            .await
+            .map(|()| ExitCode::SUCCESS),
+        Command::Down { to } => report::migrate(&pool, Direction::Down { to: *to })
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Status => dbrepo_migrations::status(&pool).await.map(|s| {
             print_status(&s);
             ExitCode::from(s.verdict().exit_code())
@@ -201,18 +200,6 @@ async fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// One line per step with its duration, then the count.
-fn print_steps(done: &str, steps: &[AppliedStep]) {
-    for step in steps {
-        println!(
-            "{done} {:04} {} in {} ms",
-            step.version,
-            step.description,
-            step.duration.as_millis()
-        );
-    }
-    println!("{done} {} migration(s)", steps.len());
-}
-
 /// A positive number of seconds, fractions allowed (`0.5`).
 fn parse_seconds(value: &str) -> Result<Duration, String> {
     let seconds: f64 = value.parse().map_err(|err| format!("{err}"))?;

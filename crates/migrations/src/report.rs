@@ -1,11 +1,15 @@
-//! How the command line shows a backfill: on a terminal, a progress bar
-//! (rows examined against the table's estimated size, rows per second,
-//! ETA) and a summary in words; off a terminal, one JSON line per report
-//! and a JSON summary line, on standard output, for log collectors.
+//! How the command line shows long work. A backfill: on a terminal, a
+//! progress bar (rows examined against the table's estimated size, rows per
+//! second, ETA) and a summary in words; off a terminal, one JSON line per
+//! report and a JSON summary line, on standard output, for log collectors.
+//! `up` and `down` the same way: a bar of steps naming the one running and a
+//! line per step with its duration, or a JSON line per step; either way the
+//! wait for the migration lock and a summary.
 
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
-use dbrepo_migrations::{BackfillOptions, BackfillReport, Progress};
+use dbrepo_migrations::{AppliedStep, BackfillOptions, BackfillReport, Progress, RunEvent};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use sqlx::PgPool;
@@ -128,4 +132,141 @@ fn print_summary(report: &BackfillReport) {
             report.rows_left
         );
     }
+}
+
+/// Which way `up` or `down` moves the schema.
+#[derive(Debug, Clone, Copy)]
+pub enum Direction {
+    /// Every pending step.
+    Up,
+    /// Revert every step newer than `to`.
+    Down {
+        /// The version to end at.
+        to: i64,
+    },
+}
+
+impl Direction {
+    /// The past tense the output uses: "applied" or "reverted".
+    fn done(self) -> &'static str {
+        match self {
+            Self::Up => "applied",
+            Self::Down { .. } => "reverted",
+        }
+    }
+
+    fn doing(self) -> &'static str {
+        match self {
+            Self::Up => "applying",
+            Self::Down { .. } => "reverting",
+        }
+    }
+}
+
+/// Runs `up` or `down` with each step and the lock wait shown as it goes.
+pub async fn migrate(pool: &PgPool, direction: Direction) -> dbrepo_migrations::Result<()> {
+    let bar = std::io::stderr().is_terminal().then(new_step_bar);
+    let started = Instant::now();
+    let mut lock_wait = Duration::ZERO;
+    let mut report = |event: RunEvent<'_>| {
+        if let RunEvent::LockTaken { waited } = event {
+            lock_wait = waited;
+        }
+        match &bar {
+            Some(bar) => show_step(bar, direction, &event),
+            None => {
+                if let Some(line) = step_line(direction, &event) {
+                    println!("{line}");
+                }
+            }
+        }
+    };
+    let outcome = match direction {
+        Direction::Up => dbrepo_migrations::up_reporting(pool, i64::MAX, &mut report).await,
+        Direction::Down { to } => dbrepo_migrations::down_reporting(pool, to, &mut report).await,
+    };
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let steps = outcome?;
+    let elapsed = started.elapsed();
+    match bar {
+        Some(_) => println!(
+            "{} {} migration(s) in {:.1} s, {} ms of it waiting for the migration lock",
+            direction.done(),
+            steps.len(),
+            elapsed.as_secs_f64(),
+            lock_wait.as_millis()
+        ),
+        None => println!(
+            "{}",
+            run_summary_line(direction, &steps, lock_wait, elapsed)
+        ),
+    }
+    Ok(())
+}
+
+fn new_step_bar() -> ProgressBar {
+    let style =
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} steps · {msg}")
+            .expect("a valid template")
+            .progress_chars("=> ");
+    ProgressBar::new(0).with_style(style)
+}
+
+fn show_step(bar: &ProgressBar, direction: Direction, event: &RunEvent<'_>) {
+    match event {
+        RunEvent::LockTaken { waited } => bar.println(format!(
+            "took the migration lock after {} ms",
+            waited.as_millis()
+        )),
+        RunEvent::Planned { steps } => bar.set_length(*steps as u64),
+        RunEvent::Started {
+            version,
+            description,
+        } => bar.set_message(format!("{} {version:04} {description}", direction.doing())),
+        RunEvent::Finished(step) => {
+            bar.println(format!(
+                "{} {:04} {} in {} ms",
+                direction.done(),
+                step.version,
+                step.description,
+                step.duration.as_millis()
+            ));
+            bar.inc(1);
+        }
+    }
+}
+
+/// The JSON line an event makes off a terminal, if any.
+fn step_line(direction: Direction, event: &RunEvent<'_>) -> Option<serde_json::Value> {
+    match event {
+        RunEvent::LockTaken { waited } => Some(json!({
+            "event": "migration lock taken",
+            "waited_ms": waited.as_millis() as u64,
+        })),
+        RunEvent::Planned { .. } | RunEvent::Started { .. } => None,
+        RunEvent::Finished(step) => Some(json!({
+            "event": format!("migration {}", direction.done()),
+            "version": step.version,
+            "description": step.description,
+            "duration_ms": step.duration.as_millis() as u64,
+        })),
+    }
+}
+
+/// The JSON summary line of `up` or `down`.
+fn run_summary_line(
+    direction: Direction,
+    steps: &[AppliedStep],
+    lock_wait: Duration,
+    elapsed: Duration,
+) -> serde_json::Value {
+    json!({
+        "event": format!("migrations {}", direction.done()),
+        "steps": steps.len(),
+        "versions": steps.iter().map(|step| step.version).collect::<Vec<_>>(),
+        "lock_wait_ms": lock_wait.as_millis() as u64,
+        "elapsed_seconds": elapsed.as_secs_f64(),
+    })
 }

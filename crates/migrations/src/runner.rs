@@ -30,6 +30,30 @@ pub struct AppliedStep {
     pub duration: Duration,
 }
 
+/// What a run reports while it goes, for an operator to watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEvent<'a> {
+    /// The migration lock is held, after waiting this long for it.
+    LockTaken {
+        /// How long another runner held it first.
+        waited: Duration,
+    },
+    /// The run will apply (or revert) this many steps.
+    Planned {
+        /// The number of steps.
+        steps: usize,
+    },
+    /// A step's SQL starts.
+    Started {
+        /// The step's version.
+        version: i64,
+        /// The step's description.
+        description: &'a str,
+    },
+    /// A step's SQL finished.
+    Finished(&'a AppliedStep),
+}
+
 /// Applies every pending step in version order; returns what it applied
 /// (empty when the schema was already current). Refuses to run when an
 /// applied step's checksum differs from its file or a step is recorded as
@@ -42,10 +66,21 @@ pub async fn up(pool: &PgPool) -> Result<Vec<AppliedStep>> {
 /// Like [`up`], but applies only the pending steps up to and including
 /// `target_version` (to build a partially migrated database).
 pub async fn up_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedStep>> {
+    up_reporting(pool, target_version, &mut |_| {}).await
+}
+
+/// Like [`up_to`], telling `report` of the lock wait and each step as the
+/// run goes.
+pub async fn up_reporting(
+    pool: &PgPool,
+    target_version: i64,
+    report: &mut (dyn FnMut(RunEvent<'_>) + Send),
+) -> Result<Vec<AppliedStep>> {
     let mut conn = acquire(pool).await?;
     let outcome = async {
-        lock::acquire(&mut conn).await?;
-        let steps = apply_pending(&mut conn, target_version).await?;
+        let waited = lock::acquire(&mut conn).await?;
+        report(RunEvent::LockTaken { waited });
+        let steps = apply_pending(&mut conn, target_version, report).await?;
         ensure_indexes_valid(&mut conn).await?;
         lock::release(&mut conn).await?;
         Ok(steps)
@@ -59,6 +94,16 @@ pub async fn up_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedStep
 /// checksum and failure checks as [`up`], and when steps unknown to this
 /// build are applied (it has no down file for them).
 pub async fn down_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedStep>> {
+    down_reporting(pool, target_version, &mut |_| {}).await
+}
+
+/// Like [`down_to`], telling `report` of the lock wait and each step as the
+/// run goes.
+pub async fn down_reporting(
+    pool: &PgPool,
+    target_version: i64,
+    report: &mut (dyn FnMut(RunEvent<'_>) + Send),
+) -> Result<Vec<AppliedStep>> {
     let known = known_versions();
     if target_version != 0 && !known.contains(&target_version) {
         return Err(Error::UnknownTarget {
@@ -68,8 +113,9 @@ pub async fn down_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedSt
     }
     let mut conn = acquire(pool).await?;
     let outcome = async {
-        lock::acquire(&mut conn).await?;
-        let steps = revert_newer(&mut conn, target_version).await?;
+        let waited = lock::acquire(&mut conn).await?;
+        report(RunEvent::LockTaken { waited });
+        let steps = revert_newer(&mut conn, target_version, report).await?;
         lock::release(&mut conn).await?;
         Ok(steps)
     }
@@ -80,6 +126,7 @@ pub async fn down_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedSt
 async fn apply_pending(
     conn: &mut PoolConnection<Postgres>,
     target: i64,
+    report: &mut (dyn FnMut(RunEvent<'_>) + Send),
 ) -> Result<Vec<AppliedStep>> {
     let applied = checked_applied(conn).await?;
     let applied_versions: Vec<i64> = applied.iter().map(|m| m.version).collect();
@@ -93,10 +140,17 @@ async fn apply_pending(
         }
         tracing::warn!(?unknown, "database has newer migrations than this build");
     }
+    report(RunEvent::Planned {
+        steps: pending.len(),
+    });
     let mut steps = Vec::with_capacity(pending.len());
     for migration in pending {
         let (version, description) = (migration.version, migration.description.to_string());
         tracing::info!(version, %description, "applying migration");
+        report(RunEvent::Started {
+            version,
+            description: &description,
+        });
         let duration = conn
             .apply(TABLE, migration)
             .await
@@ -106,11 +160,13 @@ async fn apply_pending(
                 source,
             })?;
         tracing::info!(version, %description, duration_ms = duration.as_millis() as u64, "applied migration");
-        steps.push(AppliedStep {
+        let step = AppliedStep {
             version,
             description,
             duration,
-        });
+        };
+        report(RunEvent::Finished(&step));
+        steps.push(step);
     }
     Ok(steps)
 }
@@ -118,6 +174,7 @@ async fn apply_pending(
 async fn revert_newer(
     conn: &mut PoolConnection<Postgres>,
     target: i64,
+    report: &mut (dyn FnMut(RunEvent<'_>) + Send),
 ) -> Result<Vec<AppliedStep>> {
     let applied = checked_applied(conn).await?;
     let versions: Vec<i64> = applied.iter().map(|m| m.version).collect();
@@ -125,11 +182,17 @@ async fn revert_newer(
     if !unknown.is_empty() {
         return Err(Error::UnknownApplied { versions: unknown });
     }
+    let newer: Vec<i64> = versions.into_iter().rev().filter(|v| *v > target).collect();
+    report(RunEvent::Planned { steps: newer.len() });
     let mut steps = Vec::new();
-    for version in versions.into_iter().rev().filter(|v| *v > target) {
+    for version in newer {
         let migration = down_migration(version).expect("every known step has a down file");
         let description = migration.description.to_string();
         tracing::info!(version, %description, "reverting migration");
+        report(RunEvent::Started {
+            version,
+            description: &description,
+        });
         let started = Instant::now();
         conn.revert(TABLE, migration)
             .await
@@ -140,11 +203,13 @@ async fn revert_newer(
             })?;
         let duration = started.elapsed();
         tracing::info!(version, %description, duration_ms = duration.as_millis() as u64, "reverted migration");
-        steps.push(AppliedStep {
+        let step = AppliedStep {
             version,
             description,
             duration,
-        });
+        };
+        report(RunEvent::Finished(&step));
+        steps.push(step);
     }
     Ok(steps)
 }

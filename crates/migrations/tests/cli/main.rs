@@ -8,5 +8,6 @@
 mod backfill;
 mod secrets;
 mod status;
+mod steps;
 mod support;
 mod verify;

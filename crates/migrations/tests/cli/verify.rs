@@ -40,22 +40,6 @@ async fn verify_reports_every_kind_of_drift_and_passes_only_a_clean_database() {
     let env = [("DATABASE_URL", url.as_str())];
     let up = run(&["up"], &env).await;
     assert_eq!(up.code, Some(0), "{}", up.output);
-    // `up` says what it applied and how long each step and the lock took.
-    assert!(
-        up.output.contains("applied 0002 manager v2 in "),
-        "{}",
-        up.output
-    );
-    assert!(
-        up.output.contains("applied 4 migration(s)"),
-        "{}",
-        up.output
-    );
-    assert!(
-        up.output.contains("took the migration lock"),
-        "{}",
-        up.output
-    );
     let clean = run(&["verify"], &env).await;
     assert_eq!(clean.code, Some(0), "{}", clean.output);
     assert!(
