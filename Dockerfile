@@ -10,7 +10,8 @@ WORKDIR /src
 COPY . .
 # Queries are checked against the committed .sqlx/ metadata: no database at build time.
 ENV SQLX_OFFLINE=true
-RUN cargo build --release --locked --bin dbrepo --bin dbrepo-healthcheck
+# Without the default dev-db feature: no throwaway-database launcher in production.
+RUN cargo build --release --locked --no-default-features --bin dbrepo --bin dbrepo-healthcheck
 
 FROM debian:bookworm-slim
 RUN apt-get update \

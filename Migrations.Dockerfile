@@ -17,7 +17,6 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home dbrepo
 COPY --from=build /src/target/release/dbrepo-migrations /usr/local/bin/
-COPY migrations /migrations
 USER 10001
 ENTRYPOINT ["/usr/local/bin/dbrepo-migrations"]
 CMD ["up"]

@@ -19,7 +19,6 @@ use crate::config::Config;
 use crate::io::db::pool::suspect_all;
 use crate::io::db::session::{DatabaseProbe, service_session, terminate_unfinished};
 use crate::io::db::{PgManagerStore, PgTaskStore, Sessions};
-use crate::io::dev_database::DevDatabase;
 use crate::io::schema_gate::{self, SchemaVersions};
 use crate::metrics;
 
@@ -113,6 +112,8 @@ pub async fn run(
     {
         tracing::warn!("closing the database pool timed out");
     }
+    // The throwaway server, if any, stops only now that the pool is closed.
+    #[cfg(feature = "dev-db")]
     drop(dev_database);
     tracing::info!("stopped");
     Ok(())
@@ -162,12 +163,24 @@ async fn follow_database(health: Health, mut probe: DatabaseProbe) {
     }
 }
 
+/// The throwaway database of a development build; none exists in a build
+/// without the `dev-db` feature (the image's).
+#[cfg(feature = "dev-db")]
+type DevDatabase = dbrepo_dev_postgres::DevDatabase;
+#[cfg(not(feature = "dev-db"))]
+enum DevDatabase {}
+
 /// The configured URL, or the URL of a freshly started dev database,
 /// parsed before anything logs it.
 async fn database_url(config: &Config) -> anyhow::Result<(DatabaseUrl, Option<DevDatabase>)> {
-    if let Some(url) = &config.database_url {
-        return Ok((DatabaseUrl::parse(url.expose_secret())?, None));
+    match &config.database_url {
+        Some(url) => Ok((DatabaseUrl::parse(url.expose_secret())?, None)),
+        None => dev_database(config).await,
     }
+}
+
+#[cfg(feature = "dev-db")]
+async fn dev_database(config: &Config) -> anyhow::Result<(DatabaseUrl, Option<DevDatabase>)> {
     tracing::info!("no DATABASE_URL: starting a throwaway PostgreSQL");
     let dev = DevDatabase::start(config.keep_data).await?;
     if let Some(dir) = dev.server().data_dir() {
@@ -179,6 +192,14 @@ async fn database_url(config: &Config) -> anyhow::Result<(DatabaseUrl, Option<De
         tracing::info!(data_dir = %dir.display(), fate, "throwaway PostgreSQL is ready");
     }
     Ok((DatabaseUrl::parse(dev.service_url())?, Some(dev)))
+}
+
+#[cfg(not(feature = "dev-db"))]
+async fn dev_database(_: &Config) -> anyhow::Result<(DatabaseUrl, Option<DevDatabase>)> {
+    anyhow::bail!(
+        "DATABASE_URL is not set: set it to the URL of the service's login \
+         (this build has no throwaway database: it was built without the dev-db feature)"
+    )
 }
 
 /// The service's sessions, set up as [`service_session`] says, after the

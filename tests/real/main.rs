@@ -71,7 +71,7 @@ mod postgres_server {
     //! The throwaway server API itself (the suite's shared server is
     //! stopped by the exit hook, so stopping is tested on a second one).
 
-    use dbrepo::io::postgres_server::{PostgresServer, StartOptions};
+    use dbrepo_dev_postgres::{PostgresServer, StartOptions};
     use sqlx::{Connection, PgConnection};
 
     #[tokio::test]

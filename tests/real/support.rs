@@ -4,7 +4,7 @@
 //! The statics hold the server and plain data, never a pool: every
 //! `#[tokio::test]` runs its own runtime and a pool cannot outlive the
 //! runtime that opened its connections. The server outlives every test and
-//! is stopped at process exit by `dbrepo::io::postgres_server`'s exit hook
+//! is stopped at process exit by `dbrepo_dev_postgres`'s exit hook
 //! and watchdog.
 //!
 //! Set `DBREPO_KEEP_TEST_DB=1` to keep each test's database (its URL is
@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use dbrepo::io::postgres_server::{PostgresServer, StartOptions};
+use dbrepo_dev_postgres::{PostgresServer, StartOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, PgPool};
 use tokio::sync::OnceCell;
@@ -24,7 +24,7 @@ pub const TEMPLATE: &str = "dbrepo_template";
 /// The service's runtime login: member of `dbrepo_dml`, DML only.
 pub const SERVICE_ROLE: &str = "dbrepo_service";
 /// The superuser of the test server.
-pub const SUPERUSER: &str = dbrepo::io::postgres_server::SUPERUSER;
+pub const SUPERUSER: &str = dbrepo_dev_postgres::SUPERUSER;
 
 /// The test process's server and what was set up on it once.
 pub struct Cluster {

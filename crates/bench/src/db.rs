@@ -4,7 +4,7 @@
 //! DML-only login dbrepo connects as, exactly as in production.
 
 use anyhow::{Context, bail};
-use dbrepo::io::postgres_server::{PostgresServer, StartOptions};
+use dbrepo_dev_postgres::{PostgresServer, StartOptions};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, PgPool};
 
 /// A prepared database; [`Database::cleanup`] removes what it created.

@@ -3,7 +3,7 @@
 
 use std::net::TcpListener;
 
-use dbrepo::io::postgres_server::SUPERUSER;
+use dbrepo_dev_postgres::SUPERUSER;
 
 use crate::support::{run, server};
 

@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use dbrepo::io::postgres_server::{PostgresServer, SUPERUSER, StartOptions};
+use dbrepo_dev_postgres::{PostgresServer, SUPERUSER, StartOptions};
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 use tokio::process::Command;
 use tokio::sync::OnceCell;

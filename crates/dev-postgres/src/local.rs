@@ -20,6 +20,9 @@ use super::binaries;
 use super::exit_guard::ExitGuard;
 use super::{SUPERUSER, ServerError, StartOptions, StopMode};
 
+/// How many ports to try when a start fails (e.g. a port race).
+const START_ATTEMPTS: u32 = 3;
+
 /// Why no local server could be started.
 pub(super) enum StartFailure {
     /// No server binaries were found: try something else.
@@ -89,7 +92,7 @@ impl LocalServer {
         };
         server.hand_over(server.dir.path())?;
         server.init(password, options)?;
-        Ok(server.start_on_free_port(options.start_attempts.max(1))?)
+        Ok(server.start_on_free_port(START_ATTEMPTS)?)
     }
 
     pub(super) fn port(&self) -> u16 {

@@ -1,5 +1,8 @@
-//! A throwaway PostgreSQL server for tests and for `cargo run` without a
-//! `DATABASE_URL`.
+//! A throwaway PostgreSQL server for dbrepo's tests and benchmark, for CI
+//! scripts (the `dbrepo-dev-postgres` binary) and, as [`DevDatabase`]
+//! (migrated, with a DML-only login), for `cargo run` without a
+//! `DATABASE_URL`. Development tooling only: the production image builds
+//! dbrepo without it.
 //!
 //! [`PostgresServer::start`] tries, in order:
 //! 1. a Docker engine, if one answers (testcontainers, image
@@ -22,19 +25,19 @@
 //! other way.
 
 mod binaries;
+mod dev_database;
 mod docker;
 mod exit_guard;
 mod local;
 
 use std::path::{Path, PathBuf};
 
+pub use dev_database::{DevDatabase, DevDatabaseError};
 use exit_guard::ExitGuard;
 
 /// How to start a [`PostgresServer`].
 #[derive(Debug, Clone)]
 pub struct StartOptions {
-    /// Try a Docker engine before the local binaries.
-    pub try_docker: bool,
     /// Trade durability for speed (`fsync`, `synchronous_commit` and
     /// `full_page_writes` off): for tests, never for data that matters.
     pub unsafe_fast: bool,
@@ -42,8 +45,6 @@ pub struct StartOptions {
     pub keep_data_dir: bool,
     /// Use the server binaries in this directory instead of searching.
     pub bin_dir: Option<PathBuf>,
-    /// How many ports to try when a start fails (e.g. a port race).
-    pub start_attempts: u32,
     /// Stop the server when this process exits, however it exits.
     pub stop_with_process: bool,
     /// Extra `postgresql.conf` settings, e.g.
@@ -56,11 +57,9 @@ pub struct StartOptions {
 impl Default for StartOptions {
     fn default() -> Self {
         Self {
-            try_docker: true,
             unsafe_fast: false,
             keep_data_dir: false,
             bin_dir: None,
-            start_attempts: 3,
             stop_with_process: true,
             settings: Vec::new(),
         }
@@ -77,9 +76,9 @@ impl StartOptions {
     }
 }
 
-/// How quickly [`PostgresServer::stop_with`] stops the server.
+/// How quickly a server stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopMode {
+enum StopMode {
     /// Disconnect clients, checkpoint, exit (`pg_ctl stop -m fast`).
     Fast,
     /// Exit at once without a checkpoint (`-m immediate`); fine for tests.
@@ -154,13 +153,11 @@ impl PostgresServer {
         let password = uuid::Uuid::new_v4().simple().to_string();
         let docker_error = if !options.settings.is_empty() {
             "not tried: server settings need the local binaries".to_owned()
-        } else if options.try_docker {
+        } else {
             match docker::DockerServer::start(&password, options.unsafe_fast).await {
                 Ok((server, port)) => return Ok(Self::docker(server, port, password, &options)),
                 Err(error) => error,
             }
-        } else {
-            "not tried".to_owned()
         };
         let local_options = options.clone();
         let pw = password.clone();
@@ -270,13 +267,8 @@ impl PostgresServer {
     }
 
     /// Stops the server fast and removes its data (unless kept).
-    pub fn stop(self) -> Result<(), ServerError> {
-        self.stop_with(StopMode::Fast)
-    }
-
-    /// Stops the server with `mode` and removes its data (unless kept).
-    pub fn stop_with(mut self, mode: StopMode) -> Result<(), ServerError> {
-        self.shutdown(mode)
+    pub fn stop(mut self) -> Result<(), ServerError> {
+        self.shutdown(StopMode::Fast)
     }
 
     fn shutdown(&mut self, mode: StopMode) -> Result<(), ServerError> {

@@ -5,7 +5,7 @@
 
 use sqlx::{AssertSqlSafe, Connection, Executor, PgConnection};
 
-use super::postgres_server::{PostgresServer, SUPERUSER, ServerError, StartOptions};
+use crate::{PostgresServer, SUPERUSER, ServerError, StartOptions};
 
 /// The database that `dbrepo` creates in the throwaway server.
 pub const DATABASE: &str = "dbrepo";
