@@ -14,10 +14,9 @@ ENV SQLX_OFFLINE=true
 RUN cargo build --release --locked --no-default-features --bin dbrepo --bin dbrepo-healthcheck
 
 FROM debian:bookworm-slim
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home dbrepo
+# No CA bundle: TLS to PostgreSQL is verified against the Mozilla roots
+# built into the binary, or the file a URL's sslrootcert names.
+RUN useradd --system --uid 10001 --no-create-home dbrepo
 COPY --from=build /src/target/release/dbrepo /src/target/release/dbrepo-healthcheck /usr/local/bin/
 USER 10001
 ENV DBREPO_LISTEN=0.0.0.0:50051 \

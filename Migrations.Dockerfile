@@ -12,10 +12,9 @@ COPY . .
 RUN cargo build --release --locked -p dbrepo-migrations --bin dbrepo-migrations
 
 FROM debian:bookworm-slim
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
-    && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home dbrepo
+# No CA bundle: TLS to PostgreSQL is verified against the Mozilla roots
+# built into the binary, or the file a URL's sslrootcert names.
+RUN useradd --system --uid 10001 --no-create-home dbrepo
 COPY --from=build /src/target/release/dbrepo-migrations /usr/local/bin/
 USER 10001
 ENTRYPOINT ["/usr/local/bin/dbrepo-migrations"]

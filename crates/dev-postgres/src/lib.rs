@@ -5,9 +5,10 @@
 //! dbrepo without it.
 //!
 //! [`PostgresServer::start`] tries, in order:
-//! 1. a Docker engine, if one answers (testcontainers, image
-//!    `postgres:15-alpine`); detection fails in about a millisecond when
-//!    there is no daemon;
+//! 1. a Docker-compatible engine, if one answers at `DOCKER_HOST` or the
+//!    default socket (testcontainers, image `postgres:15`; podman's API
+//!    service will do); detection fails in about a millisecond when there
+//!    is none;
 //! 2. the local server binaries (`pg_config --bindir`, then
 //!    `/usr/lib/postgresql/*/bin`, newest first): `initdb` into a temporary
 //!    directory and `pg_ctl start` on a free port of 127.0.0.1. As root the
@@ -52,11 +53,22 @@ pub struct StartOptions {
     /// written single-quoted. Local binaries only: when non-empty the
     /// Docker engine is not tried.
     pub settings: Vec<(String, String)>,
+    /// Which backend to use; `None` tries a container engine, then the
+    /// local binaries. The default comes from [`BACKEND_VARIABLE`].
+    pub backend: Option<Backend>,
 }
+
+/// The environment variable that pins the backend: `container` or
+/// `local`. CI pins it, so that a run meant to use containers cannot
+/// quietly fall back to the local binaries.
+pub const BACKEND_VARIABLE: &str = "DBREPO_POSTGRES_BACKEND";
 
 impl Default for StartOptions {
     fn default() -> Self {
         Self {
+            backend: std::env::var(BACKEND_VARIABLE)
+                .ok()
+                .and_then(|name| Backend::from_name(&name)),
             unsafe_fast: false,
             keep_data_dir: false,
             bin_dir: None,
@@ -122,10 +134,21 @@ pub enum ServerError {
 /// Which kind of server a [`PostgresServer`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// A container of a Docker engine.
+    /// A container of a Docker-compatible engine.
     Docker,
     /// A server started from local binaries.
     Local,
+}
+
+impl Backend {
+    /// `container` or `local`, as [`BACKEND_VARIABLE`] spells them.
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "container" => Some(Self::Docker),
+            "local" => Some(Self::Local),
+            _ => None,
+        }
+    }
 }
 
 /// A running throwaway PostgreSQL server on 127.0.0.1; stops on drop.
@@ -150,12 +173,28 @@ pub const SUPERUSER: &str = "postgres";
 impl PostgresServer {
     /// Starts a server as described in the module documentation.
     pub async fn start(options: StartOptions) -> Result<Self, ServerError> {
+        if let Ok(name) = std::env::var(BACKEND_VARIABLE)
+            && Backend::from_name(&name).is_none()
+        {
+            return Err(ServerError::Program {
+                program: BACKEND_VARIABLE.into(),
+                output: format!("{name:?} is neither \"container\" nor \"local\""),
+            });
+        }
         let password = uuid::Uuid::new_v4().simple().to_string();
-        let docker_error = if !options.settings.is_empty() {
+        let docker_error = if options.backend == Some(Backend::Local) {
+            format!("not tried: {BACKEND_VARIABLE}=local")
+        } else if !options.settings.is_empty() {
             "not tried: server settings need the local binaries".to_owned()
         } else {
             match docker::DockerServer::start(&password, options.unsafe_fast).await {
                 Ok((server, port)) => return Ok(Self::docker(server, port, password, &options)),
+                Err(error) if options.backend == Some(Backend::Docker) => {
+                    return Err(ServerError::Program {
+                        program: format!("a container ({BACKEND_VARIABLE}=container)"),
+                        output: error,
+                    });
+                }
                 Err(error) => error,
             }
         };
