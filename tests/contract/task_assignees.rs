@@ -146,6 +146,11 @@ pub async fn deleting_a_member_unassigns_only_its_tasks<M: ManagerStore, T: Task
         let expected = task.assignee_id.filter(|a| *a != ada.id);
         assert_eq!(after.assignee_id, expected, "task {}", task.title);
         assert_eq!(
+            after.update_time, task.update_time,
+            "task {}: losing its assignee to a deletion is not an edit of the task",
+            task.title
+        );
+        assert_eq!(
             (after.title, after.state),
             (task.title, task.state),
             "the task stays"
