@@ -35,6 +35,7 @@ pub use connect::{ConnectFailure, ConnectSettings, connect, open_connection, ope
 pub use database_url::DatabaseUrl;
 pub use error::Error;
 pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};
+pub use lock::migration_lock_id;
 pub use runner::{AppliedStep, RunEvent, down_reporting, down_to, up, up_reporting, up_to};
 pub use status::{AppliedVersion, KnownVersion, Status, Verdict, status};
 pub use verify::{Finding, VerifyOptions, VerifyReport, verify};

@@ -64,43 +64,14 @@ async fn lock_id(conn: &mut PgConnection) -> Result<i64> {
         .fetch_one(&mut *conn)
         .await
         .map_err(Error::db("reading the database name"))?;
-    Ok(sqlx_lock_id(&database))
+    Ok(migration_lock_id(&database))
 }
 
-/// sqlx's lock id: CRC-32 (ISO-HDLC) of the database name times a constant.
-fn sqlx_lock_id(database: &str) -> i64 {
-    0x3d32ad9e * i64::from(crc32(database.as_bytes()))
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for byte in bytes {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn crc32_matches_the_standard_check_value() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
-    }
-
-    #[test]
-    fn lock_id_is_sqlx_formula() {
-        assert_eq!(
-            sqlx_lock_id("postgres"),
-            0x3d32ad9e * i64::from(crc32(b"postgres"))
-        );
-    }
+/// The advisory lock id that migrators of `database` take: sqlx's own
+/// (CRC-32/ISO-HDLC of the name times a constant), so that sqlx-cli and
+/// `dbrepo-migrations` exclude each other. Look for it in `pg_locks`
+/// (`objid` holds its low 32 bits) to find a migrator that holds it.
+pub fn migration_lock_id(database: &str) -> i64 {
+    const CRC_32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    0x3d32ad9e * i64::from(CRC_32.checksum(database.as_bytes()))
 }
