@@ -21,6 +21,9 @@ use tracing_subscriber::{Layer, Registry, layer::SubscriberExt, util::Subscriber
 
 use crate::config::LogFormat;
 
+/// Longest wait for the last spans to be exported at exit.
+const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The target of the spans only the trace backend receives.
 pub const TRACE_TARGET: &str = "dbrepo::trace";
 
@@ -44,10 +47,14 @@ impl Telemetry {
         // The SDK's shutdown blocks until its export thread is done; that
         // export runs on this runtime's tonic channel, so it must not block
         // a runtime thread.
-        match tokio::task::spawn_blocking(move || traces.shutdown()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => tracing::warn!(error = %err, "exporting the last spans failed"),
-            Err(err) => tracing::warn!(error = %err, "the span exporter panicked"),
+        // Bounded: an unreachable collector must not hold the exit past the
+        // shutdown grace an orchestrator allows.
+        let flush = tokio::task::spawn_blocking(move || traces.shutdown());
+        match tokio::time::timeout(FLUSH_WAIT, flush).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => tracing::warn!(error = %err, "exporting the last spans failed"),
+            Ok(Err(err)) => tracing::warn!(error = %err, "the span exporter panicked"),
+            Err(_) => tracing::warn!("gave up exporting the last spans after {FLUSH_WAIT:?}"),
         }
     }
 }

@@ -161,8 +161,7 @@ impl RpcMetrics {
         if let Some(method) = &method {
             method.started.inc();
         }
-        // gRPC's own services (health, reflection) are served too.
-        let known = method.is_some() || path.starts_with("/grpc.");
+        let known = method.is_some() || GRPC_OWN_METHODS.contains(&path);
         Call {
             method,
             span: trace::rpc_span(request, known),
@@ -171,6 +170,15 @@ impl RpcMetrics {
         }
     }
 }
+
+/// The methods of gRPC's own services that are served too (health,
+/// reflection): traced by name, not counted. Any other path is `_OTHER`.
+const GRPC_OWN_METHODS: [&str; 4] = [
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
 
 /// Every method of the served API services: its request path and labels.
 fn api_methods() -> Vec<(String, MethodLabels)> {

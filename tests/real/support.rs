@@ -5,7 +5,7 @@
 //! `#[tokio::test]` runs its own runtime and a pool cannot outlive the
 //! runtime that opened its connections. The server outlives every test and
 //! is stopped at process exit by `dbrepo_dev_postgres`'s exit hook
-//! and watchdog.
+//! and watchdogs.
 //!
 //! Set `DBREPO_KEEP_TEST_DB=1` to keep each test's database (its URL is
 //! printed) and the server running after the tests, for a post-mortem.

@@ -8,7 +8,8 @@
 //! runtime at all. Its calls block, so they run on a thread of their own,
 //! never on a runtime's worker.
 //!
-//! A normal exit removes the container (the exit hook); a process killed
+//! A normal exit removes the container (the exit hook), and so do SIGINT,
+//! SIGTERM and SIGQUIT with the `watchdog` feature; a process killed
 //! outright leaves it running, labelled `dbrepo.dev-postgres` for finding.
 
 use std::borrow::Cow;

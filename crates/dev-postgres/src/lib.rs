@@ -22,8 +22,11 @@
 //! keep the server in a process-wide static whose `Drop` never runs, so by
 //! default the server is also tied to the process (see
 //! [`StartOptions::stop_with_process`]): an exit hook stops it on a normal
-//! exit, and a watchdog process stops it when the process dies in any
-//! other way.
+//! exit. When the process dies in another way, a local server is stopped
+//! by a watchdog process; a container is removed on SIGINT, SIGTERM or
+//! SIGQUIT with the `watchdog` feature (the tests enable it), but a process
+//! killed outright (SIGKILL, abort) leaves it running, labelled
+//! `dbrepo.dev-postgres=<pid>`.
 
 mod binaries;
 mod dev_database;
@@ -39,8 +42,9 @@ use exit_guard::ExitGuard;
 /// How to start a [`PostgresServer`].
 #[derive(Debug, Clone)]
 pub struct StartOptions {
-    /// Trade durability for speed (`fsync`, `synchronous_commit` and
-    /// `full_page_writes` off): for tests, never for data that matters.
+    /// Trade durability for speed (a local server: `fsync`,
+    /// `synchronous_commit` and `full_page_writes` off; a container:
+    /// `fsync` off): for tests, never for data that matters.
     pub unsafe_fast: bool,
     /// Keep the data directory after stopping (for post-mortems).
     pub keep_data_dir: bool,

@@ -148,10 +148,6 @@ fn may_have_broken_its_connection(err: &sqlx::Error) -> bool {
     }
 }
 
-/// Runs `attempt`, and once more when it lost a race with a concurrent
-/// transaction ([`Error::Conflict`]): PostgreSQL rolled the loser back, so
-/// nothing of the first attempt remains. A second loss is the client's to
-/// retry (ABORTED).
 /// The span of one SQL statement, for the trace backend only (see
 /// `crate::telemetry`), named by its `db.query.summary`: the operation and
 /// the table, never a parameter value.
@@ -166,6 +162,10 @@ pub(crate) fn statement(summary: &'static str) -> tracing::Span {
     )
 }
 
+/// Runs `attempt`, and once more when it lost a race with a concurrent
+/// transaction ([`Error::Conflict`]): PostgreSQL rolled the loser back, so
+/// nothing of the first attempt remains. A second loss is the client's to
+/// retry (ABORTED).
 pub(crate) async fn retry_once_on_conflict<T, F: Future<Output = Result<T>>>(
     mut attempt: impl FnMut() -> F,
 ) -> Result<T> {
