@@ -27,8 +27,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use prost::Message;
+use tokio::task::futures::TaskLocalFuture;
 use tonic::codegen::http;
 
+use super::call_log;
 use super::server::service_names;
 use super::trace;
 
@@ -79,6 +81,8 @@ struct HandledLabels {
 /// The metrics of one method, fetched once so a call only bumps atomics.
 #[derive(Debug)]
 struct MethodMetrics {
+    /// The request path, shared by every call's log lines.
+    path: Arc<str>,
     started: Counter,
     handled: [Counter; CODE_NAMES.len()],
     seconds: Histogram,
@@ -129,6 +133,7 @@ impl RpcMetrics {
                         .clone()
                 });
                 let metrics = MethodMetrics {
+                    path: Arc::from(path.as_str()),
                     started: started.get_or_create(&labels).clone(),
                     handled,
                     seconds: seconds.get_or_create(&labels).clone(),
@@ -163,6 +168,9 @@ impl RpcMetrics {
         }
         let known = method.is_some() || GRPC_OWN_METHODS.contains(&path);
         Call {
+            rpc: method
+                .as_ref()
+                .map_or_else(|| Arc::from(path), |method| Arc::clone(&method.path)),
             method,
             span: trace::rpc_span(request, known),
             started: Instant::now(),
@@ -214,6 +222,8 @@ fn api_methods() -> Vec<(String, MethodLabels)> {
 /// One call under way; records `Canceled` if dropped before its code is
 /// known.
 struct Call {
+    /// The request path.
+    rpc: Arc<str>,
     /// None for calls that are not counted (health, reflection, unknown).
     method: Option<Arc<MethodMetrics>>,
     /// Open until the reply ends: the span's duration is the call's.
@@ -234,10 +244,12 @@ impl Call {
             tonic::Code::Unknown as usize
         };
         trace::record_status(&self.span, code);
+        let elapsed = self.started.elapsed();
         if let Some(method) = &self.method {
             method.handled[code].inc();
-            method.seconds.observe(self.started.elapsed().as_secs_f64());
+            method.seconds.observe(elapsed.as_secs_f64());
         }
+        call_log::finished(&self.rpc, code, CODE_NAMES[code], elapsed);
     }
 }
 
@@ -289,7 +301,7 @@ where
 {
     type Response = http::Response<ObservedBody<ResBody>>;
     type Error = S::Error;
-    type Future = ObservedFuture<S::Future>;
+    type Future = ObservedFuture<TaskLocalFuture<Arc<str>, S::Future>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -298,6 +310,7 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let call = self.metrics.start(&request);
         let inner = call.span.in_scope(|| self.inner.call(request));
+        let inner = call_log::in_call(Arc::clone(&call.rpc), inner);
         ObservedFuture {
             inner,
             call: Some(call),
@@ -418,5 +431,117 @@ mod tests {
             CODE_NAMES[tonic::Code::Unauthenticated as usize],
             "Unauthenticated"
         );
+    }
+
+    /// The JSON log lines written while `work` runs, with `filter`.
+    async fn logged<F: Future>(filter: &str, work: F) -> (F::Output, Vec<serde_json::Value>) {
+        use tracing_subscriber::layer::SubscriberExt;
+        #[derive(Clone, Default)]
+        struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Lines {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new(filter))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_writer(move || writer.clone()),
+            );
+        let _default = tracing::subscriber::set_default(subscriber);
+        let output = work.await;
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let lines = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        (output, lines)
+    }
+
+    const GET_MEMBER: &str = "/dbrepo.manager.v2.ManagerService/GetMember";
+
+    /// Calls `path` through the layer on a handler answering `code`, and
+    /// returns the method the handler saw as its call's.
+    async fn call(path: &str, code: tonic::Code) -> Option<Arc<str>> {
+        use tower::{Layer, ServiceExt};
+        let handler = tower::service_fn(move |_: http::Request<()>| async move {
+            let seen = call_log::current_rpc();
+            tokio::task::yield_now().await;
+            let response = http::Response::builder()
+                .header("grpc-status", (code as i32).to_string())
+                .body(tonic::body::Body::empty())
+                .unwrap();
+            Ok::<_, std::convert::Infallible>((seen, response))
+        });
+        let handler = handler.map_response(|(seen, response)| {
+            // The handler's view travels out in an extension.
+            let mut response: http::Response<tonic::body::Body> = response;
+            response.extensions_mut().insert(seen);
+            response
+        });
+        let service = RpcMetrics::unexported().layer().layer(handler);
+        let request = http::Request::builder().uri(path).body(()).unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        response
+            .extensions()
+            .get::<Option<Arc<str>>>()
+            .cloned()
+            .flatten()
+    }
+
+    #[tokio::test]
+    async fn a_failed_call_logs_one_warning_naming_its_method_and_code() {
+        let (seen, lines) = logged("info", call(GET_MEMBER, tonic::Code::NotFound)).await;
+        assert_eq!(
+            seen.as_deref(),
+            Some(GET_MEMBER),
+            "the handler knows its call"
+        );
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        assert_eq!(line["level"], "WARN");
+        assert_eq!(line["target"], call_log::TARGET);
+        assert_eq!(line["message"], "call failed");
+        assert_eq!(line["rpc"], GET_MEMBER);
+        assert_eq!(line["api_version"], "manager.v2");
+        assert_eq!(line["code"], "NotFound");
+        assert!(line["elapsed_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    }
+
+    #[tokio::test]
+    async fn a_successful_call_logs_only_at_debug() {
+        let ((), quiet) = logged("info", async {
+            call(GET_MEMBER, tonic::Code::Ok).await;
+        })
+        .await;
+        assert!(quiet.is_empty(), "{quiet:?}");
+        let filter = format!("info,{}=debug", call_log::TARGET);
+        let ((), lines) = logged(&filter, async {
+            call(GET_MEMBER, tonic::Code::Ok).await;
+        })
+        .await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["level"], "DEBUG");
+        assert_eq!(lines[0]["message"], "call finished");
+        assert_eq!(lines[0]["code"], "OK");
+    }
+
+    #[tokio::test]
+    async fn a_call_outside_the_api_is_logged_by_its_path() {
+        let path = "/grpc.health.v1.Health/Check";
+        let (_, lines) = logged("info", call(path, tonic::Code::Unavailable)).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["rpc"], path);
+        assert_eq!(lines[0]["api_version"], "grpc.health.v1");
+        assert_eq!(lines[0]["code"], "Unavailable");
     }
 }

@@ -8,6 +8,7 @@
 //! proto code and core; it never names the database.
 
 pub mod app;
+pub mod call_log;
 pub mod health;
 pub mod manager;
 pub mod metrics;

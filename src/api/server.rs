@@ -1,6 +1,6 @@
 //! The one server builder that `main.rs` and the tests share: the three API
-//! versions, `grpc.health.v1.Health` and server reflection on one port, one
-//! tracing span per RPC, graceful shutdown.
+//! versions, `grpc.health.v1.Health` and server reflection on one port, each
+//! call observed (metrics, log line, trace span), graceful shutdown.
 //!
 //! ```no_run
 //! # async fn wire<M: dbrepo::core::sql::manager::ManagerStore, T: dbrepo::core::sql::app::TaskStore>(m: M, t: T) {
@@ -19,8 +19,6 @@ use tonic::codegen::http;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 use tower::util::MapResponseLayer;
-use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 use super::app::v1::TaskV1Service;
 use super::health::Health;
@@ -99,28 +97,19 @@ pub async fn routes<M: ManagerStore, T: TaskStore>(
 }
 
 /// Serves `routes` on `listener` until `shutdown` completes, then stops
-/// accepting and waits for in-flight calls. Each API call is counted in
-/// `metrics` and gets a span with its method and API version. A failed call logs one warning with its status
-/// and duration; a successful one logs that line at debug only
-/// (`tower_http=debug`), because formatting and writing a line per call
-/// cost about as much CPU as the rest of a one-statement call.
+/// accepting and waits for in-flight calls. Each call is observed by
+/// `metrics`' layer: counted, logged ([`super::call_log`]: a warning when it
+/// fails, a debug line when it succeeds, because formatting and writing a
+/// line per call cost about as much CPU as the rest of a one-statement
+/// call) and traced when a trace exporter is installed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     routes: Routes,
     metrics: RpcMetrics,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
-    let trace = TraceLayer::new_for_grpc()
-        .make_span_with(|request: &tonic::codegen::http::Request<_>| {
-            let rpc = request.uri().path();
-            tracing::info_span!("rpc", rpc = %rpc, api_version = api_version(rpc))
-        })
-        .on_request(())
-        .on_response(DefaultOnResponse::new().level(Level::DEBUG))
-        .on_failure(DefaultOnFailure::new().level(Level::WARN));
     tonic::transport::Server::builder()
-        .layer(trace)
-        // Outside the mapping below, so it counts the code clients see.
+        // Outside the mapping below, so it sees the code clients see.
         .layer(metrics.layer())
         .layer(MapResponseLayer::new(oversize_is_resource_exhausted))
         .add_routes(routes)
@@ -153,15 +142,6 @@ fn oversize_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::R
 }
 
 const GRPC_STATUS: &str = "grpc-status";
-
-/// "manager.v2" for "/dbrepo.manager.v2.ManagerService/GetTeam".
-fn api_version(path: &str) -> &str {
-    let service = path.trim_start_matches('/').split('/').next().unwrap_or("");
-    let service = service.strip_prefix("dbrepo.").unwrap_or(service);
-    service
-        .rsplit_once('.')
-        .map_or(service, |(package, _)| package)
-}
 
 /// A store type that only names the services' types; never built.
 enum NoStore {}
@@ -254,22 +234,6 @@ impl TaskStore for NoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn api_version_comes_from_the_package() {
-        assert_eq!(
-            api_version("/dbrepo.manager.v2.ManagerService/GetTeam"),
-            "manager.v2"
-        );
-        assert_eq!(
-            api_version("/dbrepo.app.v1.TaskService/CreateTask"),
-            "app.v1"
-        );
-        assert_eq!(
-            api_version("/grpc.health.v1.Health/Check"),
-            "grpc.health.v1"
-        );
-    }
 
     #[test]
     fn served_names_are_the_published_services() {

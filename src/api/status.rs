@@ -1,11 +1,13 @@
 //! The one conversion from core errors to gRPC statuses. Client errors carry
 //! their message (and, for INVALID_ARGUMENT, a `google.rpc.BadRequest` field
-//! violation); UNAVAILABLE and INTERNAL log the cause chain and return a fixed
-//! message, so no SQL or internal detail ever reaches a client.
+//! violation); UNAVAILABLE and INTERNAL log the cause chain (with the call's
+//! method) and return a fixed message, so no SQL or internal detail ever
+//! reaches a client.
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::call_log::current_rpc;
 use crate::core::Error;
 
 impl From<Error> for Status {
@@ -22,6 +24,7 @@ impl From<Error> for Status {
             Error::Aborted(message) => Status::aborted(message),
             Error::Conflict(cause) => {
                 tracing::warn!(
+                    rpc = current_rpc().as_deref(),
                     error = cause_chain(cause.as_ref()),
                     "conflict with a concurrent update"
                 );
@@ -30,11 +33,19 @@ impl From<Error> for Status {
                 )
             }
             Error::Unavailable(cause) => {
-                tracing::error!(error = cause_chain(cause.as_ref()), "database unavailable");
+                tracing::error!(
+                    rpc = current_rpc().as_deref(),
+                    error = cause_chain(cause.as_ref()),
+                    "database unavailable"
+                );
                 Status::unavailable("the database is unavailable; retry later")
             }
             Error::Internal(cause) => {
-                tracing::error!(error = cause_chain(cause.as_ref()), "internal error");
+                tracing::error!(
+                    rpc = current_rpc().as_deref(),
+                    error = cause_chain(cause.as_ref()),
+                    "internal error"
+                );
                 Status::internal("internal error")
             }
         }
