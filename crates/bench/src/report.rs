@@ -26,6 +26,9 @@ pub struct Report {
     pub rpcs: Vec<RpcResult>,
     /// dbrepo's gRPC stack alone (health Check), when RPCs were measured.
     pub grpc_floor: Option<Segment>,
+    /// The highest ratio each RPC could reach on these cores
+    /// ([`ceilings`]), when the floor and PostgreSQL's CPU were measured.
+    pub ceilings: Vec<Ceiling>,
     /// The 0002 trigger's cost, if measured.
     pub trigger: Option<TriggerResult>,
     /// Backfill rates, if measured.
@@ -85,6 +88,51 @@ pub fn weighted_cpu(segments: &[Segment]) -> PerCall {
         dbrepo_us: sum(&|c: &PerCall| c.dbrepo_us),
         postgres_us: sum(&|c: &PerCall| c.postgres_us),
     }
+}
+
+/// The highest dbrepo/pgbench ratio an RPC can reach when every process
+/// shares the same cores, from CPU time alone. pgbench needs `P + G` µs of
+/// CPU per transaction (PostgreSQL, pgbench). A dbrepo call needs at least
+/// what its tonic client spends on it (`C`), what dbrepo spends on a call
+/// that does no database work at all (the floor, `F`) and the same
+/// statements' cost in PostgreSQL (`P`). With the cores saturated in both
+/// segments, the ratio is at most `(P + G) / (C + F + P)`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Ceiling {
+    /// The RPC's report name.
+    pub label: &'static str,
+    /// The highest ratio reachable.
+    pub ratio: f64,
+    /// Cores kept busy by pgbench and PostgreSQL in the pgbench segments:
+    /// the bound holds when this is the machine's core count.
+    pub pgbench_cores_busy: f64,
+}
+
+/// The [`Ceiling`] of each RPC, given the floor's segment.
+pub fn ceilings(rpcs: &[RpcResult], floor: &Segment) -> Vec<Ceiling> {
+    let Some(floor_us) = floor.cpu.dbrepo_us else {
+        return Vec::new();
+    };
+    rpcs.iter()
+        .filter_map(|r| {
+            let d = weighted_cpu(&r.dbrepo);
+            let p = weighted_cpu(&r.pgbench);
+            let postgres_us = p.postgres_us?;
+            Some(Ceiling {
+                label: r.label,
+                ratio: ceiling_ratio(postgres_us, p.client_us, d.client_us, floor_us),
+                pgbench_cores_busy: r.pgbench_rate() * (postgres_us + p.client_us) / 1e6,
+            })
+        })
+        .collect()
+}
+
+/// `(P + G) / (C + F + P)` of [`Ceiling`]: PostgreSQL's and pgbench's CPU
+/// per transaction over the least CPU a dbrepo call can cost (its client's,
+/// the floor's dbrepo CPU and the same statements in PostgreSQL).
+fn ceiling_ratio(postgres_us: f64, pgbench_us: f64, client_us: f64, floor_us: f64) -> f64 {
+    let least_call_us = client_us + floor_us + postgres_us;
+    (postgres_us + pgbench_us) / least_call_us.max(f64::MIN_POSITIVE)
 }
 
 fn opt(value: Option<f64>) -> String {
@@ -149,6 +197,20 @@ pub fn text(report: &Report) -> String {
             );
         }
     }
+    if !report.ceilings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nceiling on these {} cores (pgbench CPU per tx / (client CPU per call + floor's dbrepo CPU + pgbench's PG CPU per tx)):",
+            report.machine.cpus
+        );
+    }
+    for c in &report.ceilings {
+        let _ = writeln!(
+            out,
+            "  {}: at most {:.2} (pgbench kept {:.2} cores busy)",
+            c.label, c.ratio, c.pgbench_cores_busy
+        );
+    }
     let rss = report
         .idle_rss_kib
         .map_or("-".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
@@ -178,4 +240,18 @@ pub fn text(report: &Report) -> String {
         m.cpus, m.cpu_model, m.load_before, m.load_after
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ceiling_ratio;
+
+    #[test]
+    fn the_ceiling_is_pgbench_cpu_over_the_least_a_call_costs() {
+        // PostgreSQL 20 µs + pgbench 10 µs per tx; a call costs at least its
+        // client's 30 µs, the floor's 10 µs and PostgreSQL's 20 µs.
+        assert_eq!(ceiling_ratio(20.0, 10.0, 30.0, 10.0), 0.5);
+        // Free calls would make dbrepo as fast as pgbench at best.
+        assert_eq!(ceiling_ratio(20.0, 0.0, 0.0, 0.0), 1.0);
+    }
 }

@@ -130,6 +130,9 @@ async fn with_database(
         seed: (*seed).clone(),
         startup_ms,
         idle_rss_kib,
+        ceilings: grpc_floor
+            .as_ref()
+            .map_or_else(Vec::new, |floor| crate::report::ceilings(&rpcs, floor)),
         rpcs,
         grpc_floor,
         trigger: None,
