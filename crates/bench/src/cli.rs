@@ -76,11 +76,12 @@ pub struct Args {
     #[arg(long, default_value_t = 100_000)]
     pub tasks: u64,
 
-    /// Extras to run after the RPCs.
+    /// Extras to run after the RPCs (`--extras` alone: none).
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
+        num_args = 0..,
         default_value = "trigger,backfill"
     )]
     pub extras: Vec<Extra>,

@@ -47,7 +47,7 @@ pub async fn trigger(
         .bind(team)
         .execute(owner)
         .await?;
-    let member = Kind::Member.sql("CAST(:member AS bigint)");
+    let member = Kind::Member.param_sql("CAST(:member AS bigint)");
     let script = Script {
         text: format!(
             "\\set member random(1, {})\n{V1_INSERT}\n{V1_UPDATE}{member};\n",

@@ -45,6 +45,16 @@ impl Kind {
         )
     }
 
+    /// [`Kind::sql`] as a scalar subquery, for statements replayed in place
+    /// of a bound uuid. PostgreSQL runs an uncorrelated subquery once per
+    /// execution (an InitPlan), as it reads a bound parameter once; the bare
+    /// expression is re-evaluated for every row a sequential scan filters
+    /// (all 100 teams under GetTeam's generic plan), which would charge
+    /// pgbench work dbrepo's statement never does.
+    pub fn param_sql(self, n_sql: &str) -> String {
+        format!("(SELECT {})", self.sql(n_sql))
+    }
+
     /// The kind and number of a seeded id, `None` for any other uuid.
     pub fn parse(id: &Uuid) -> Option<(Kind, u64)> {
         let text = id.hyphenated().to_string();

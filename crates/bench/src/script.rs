@@ -5,7 +5,7 @@
 //! parameterised statement (generic plans included) and sends the same
 //! values:
 //! * a seeded id becomes the id of a random row of the same range
-//!   (`\set team random(lo, hi)`, rebuilt by [`Kind::sql`]);
+//!   (`\set team random(lo, hi)`, rebuilt by [`Kind::param_sql`]);
 //! * a seeded member's email follows the drawn member;
 //! * a value the call read from an earlier statement's result and bound
 //!   again (an etag, `updated_at`) is taken from that statement's result
@@ -181,7 +181,7 @@ fn parameter(
             .and_then(|id| Kind::parse(&id))
         {
             Some((kind, _)) if drawn(kind) => {
-                return kind.sql(&format!("CAST(:{} AS bigint)", var(kind)));
+                return kind.param_sql(&format!("CAST(:{} AS bigint)", var(kind)));
             }
             None => return FRESH_ID.to_owned(),
             Some(_) => {}
@@ -237,6 +237,11 @@ mod tests {
         );
         let script = render(&[sent], &[(Kind::Member, 1, 9)]);
         assert!(script.text.starts_with("\\set member random(1, 9)\n"));
+        assert!(
+            script.text.contains("id = (SELECT ('b0000002-"),
+            "a drawn id is built once per execution: {}",
+            script.text
+        );
         assert!(script.text.contains("lpad(to_hex(CAST(:member AS bigint))"));
         assert!(script.text.contains("n = CAST(:s0p2 AS int8) AND x = $10;"));
         assert_eq!(script.defines, vec![("s0p2".to_owned(), "51".to_owned())]);
