@@ -94,9 +94,11 @@ pub fn weighted_cpu(segments: &[Segment]) -> PerCall {
 /// shares the same cores, from CPU time alone. pgbench needs `P + G` µs of
 /// CPU per transaction (PostgreSQL, pgbench). A dbrepo call needs at least
 /// what its tonic client spends on it (`C`), what dbrepo spends on a call
-/// that does no database work at all (the floor, `F`) and the same
-/// statements' cost in PostgreSQL (`P`). With the cores saturated in both
-/// segments, the ratio is at most `(P + G) / (C + F + P)`.
+/// that does no database work at all (the floor, `F`), the same
+/// statements' cost in PostgreSQL (`P`) and the client side of those
+/// statements: sending them, waiting and reading the rows, which pgbench —
+/// a C program doing nothing else — does in `G`. With the cores saturated
+/// in both segments, the ratio is at most `(P + G) / (C + F + G + P)`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Ceiling {
     /// The RPC's report name.
@@ -127,11 +129,12 @@ pub fn ceilings(rpcs: &[RpcResult], floor: &Segment) -> Vec<Ceiling> {
         .collect()
 }
 
-/// `(P + G) / (C + F + P)` of [`Ceiling`]: PostgreSQL's and pgbench's CPU
-/// per transaction over the least CPU a dbrepo call can cost (its client's,
-/// the floor's dbrepo CPU and the same statements in PostgreSQL).
+/// `(P + G) / (C + F + G + P)` of [`Ceiling`]: PostgreSQL's and pgbench's
+/// CPU per transaction over the least CPU a dbrepo call can cost (its
+/// client's, the floor's dbrepo CPU, the database client work pgbench
+/// does and the same statements in PostgreSQL).
 fn ceiling_ratio(postgres_us: f64, pgbench_us: f64, client_us: f64, floor_us: f64) -> f64 {
-    let least_call_us = client_us + floor_us + postgres_us;
+    let least_call_us = client_us + floor_us + pgbench_us + postgres_us;
     (postgres_us + pgbench_us) / least_call_us.max(f64::MIN_POSITIVE)
 }
 
@@ -200,7 +203,7 @@ pub fn text(report: &Report) -> String {
     if !report.ceilings.is_empty() {
         let _ = writeln!(
             out,
-            "\nceiling on these {} cores (pgbench CPU per tx / (client CPU per call + floor's dbrepo CPU + pgbench's PG CPU per tx)):",
+            "\nceiling on these {} cores (pgbench's PG + pgbench CPU per tx / (client CPU per call + floor's dbrepo CPU + the same per tx)):",
             report.machine.cpus
         );
     }
@@ -249,8 +252,9 @@ mod tests {
     #[test]
     fn the_ceiling_is_pgbench_cpu_over_the_least_a_call_costs() {
         // PostgreSQL 20 µs + pgbench 10 µs per tx; a call costs at least its
-        // client's 30 µs, the floor's 10 µs and PostgreSQL's 20 µs.
-        assert_eq!(ceiling_ratio(20.0, 10.0, 30.0, 10.0), 0.5);
+        // client's 20 µs, the floor's 10 µs, pgbench's 10 µs of database
+        // client work and PostgreSQL's 20 µs.
+        assert_eq!(ceiling_ratio(20.0, 10.0, 20.0, 10.0), 0.5);
         // Free calls would make dbrepo as fast as pgbench at best.
         assert_eq!(ceiling_ratio(20.0, 0.0, 0.0, 0.0), 1.0);
     }
