@@ -6,6 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use dbrepo::config::Config;
 
+/// Every call allocates its rows, strings and messages: under glibc's malloc
+/// that was 13% of dbrepo's CPU on ListTasks, and mimalloc takes 5–10% off
+/// dbrepo's CPU per call (docs/performance.md, AFTER 6). Built with
+/// `no_thp`: transparent huge pages on its arenas doubled idle RSS.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
