@@ -16,7 +16,6 @@
 use std::{future::Future, sync::Arc};
 
 use tonic::codegen::http;
-use tonic::server::NamedService;
 use tonic::service::Routes;
 use tower::util::MapResponseLayer;
 
@@ -33,12 +32,13 @@ type ManagerV2Server<M> =
     manager::v2::manager_service_server::ManagerServiceServer<ManagerV2Service<M>>;
 type TaskV1Server<T> = app::v1::task_service_server::TaskServiceServer<TaskV1Service<T>>;
 
-/// The fully qualified names of the served API services.
+/// The fully qualified names of the served API services, as tonic
+/// generated them from the protos.
 pub fn service_names() -> [&'static str; 3] {
     [
-        <ManagerV1Server<NoStore> as NamedService>::NAME,
-        <ManagerV2Server<NoStore> as NamedService>::NAME,
-        <TaskV1Server<NoStore> as NamedService>::NAME,
+        manager::v1::manager_service_server::SERVICE_NAME,
+        manager::v2::manager_service_server::SERVICE_NAME,
+        app::v1::task_service_server::SERVICE_NAME,
     ]
 }
 
@@ -142,94 +142,6 @@ fn oversize_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::R
 }
 
 const GRPC_STATUS: &str = "grpc-status";
-
-/// A store type that only names the services' types; never built.
-enum NoStore {}
-
-impl ManagerStore for NoStore {
-    async fn create_team(
-        &self,
-        _: crate::core::sql::manager::NewTeam,
-    ) -> crate::core::Result<crate::core::sql::manager::Team> {
-        match *self {}
-    }
-    async fn get_team(
-        &self,
-        _: crate::core::fields::TeamId,
-    ) -> crate::core::Result<crate::core::sql::manager::Team> {
-        match *self {}
-    }
-    async fn list_teams(
-        &self,
-        _: crate::core::page::PageRequest<crate::core::sql::manager::TeamCursor>,
-    ) -> crate::core::Result<crate::core::page::Page<crate::core::sql::manager::Team>> {
-        match *self {}
-    }
-    async fn create_member(
-        &self,
-        _: crate::core::sql::manager::NewMember,
-    ) -> crate::core::Result<crate::core::sql::manager::Member> {
-        match *self {}
-    }
-    async fn get_member(
-        &self,
-        _: crate::core::fields::MemberId,
-    ) -> crate::core::Result<crate::core::sql::manager::Member> {
-        match *self {}
-    }
-    async fn list_members(
-        &self,
-        _: crate::core::sql::manager::MemberQuery,
-    ) -> crate::core::Result<crate::core::page::Page<crate::core::sql::manager::Member>> {
-        match *self {}
-    }
-    async fn update_member(
-        &self,
-        _: crate::core::fields::MemberId,
-        _: crate::core::sql::manager::MemberPatch,
-        _: crate::core::mapping::Precondition,
-    ) -> crate::core::Result<crate::core::sql::manager::Member> {
-        match *self {}
-    }
-    async fn delete_member(
-        &self,
-        _: crate::core::fields::MemberId,
-        _: crate::core::mapping::Precondition,
-    ) -> crate::core::Result<()> {
-        match *self {}
-    }
-}
-
-impl TaskStore for NoStore {
-    async fn create_task(
-        &self,
-        _: crate::core::sql::app::NewTask,
-    ) -> crate::core::Result<crate::core::sql::app::Task> {
-        match *self {}
-    }
-    async fn get_task(
-        &self,
-        _: crate::core::fields::TaskId,
-    ) -> crate::core::Result<crate::core::sql::app::Task> {
-        match *self {}
-    }
-    async fn list_tasks(
-        &self,
-        _: crate::core::sql::app::TaskQuery,
-    ) -> crate::core::Result<crate::core::page::Page<crate::core::sql::app::Task>> {
-        match *self {}
-    }
-    async fn update_task(
-        &self,
-        _: crate::core::fields::TaskId,
-        _: crate::core::sql::app::TaskPatch,
-    ) -> crate::core::Result<crate::core::sql::app::Task> {
-        match *self {}
-    }
-    async fn delete_task(&self, _: crate::core::fields::TaskId) -> crate::core::Result<()> {
-        match *self {}
-    }
-}
 
 #[cfg(test)]
 mod tests {
