@@ -9,6 +9,7 @@
 use std::fs;
 
 /// Ticks of `utime`/`stime` per second.
+#[allow(unsafe_code)] // sysconf(3), argued below
 fn ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };

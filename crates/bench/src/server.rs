@@ -112,6 +112,7 @@ impl Dbrepo {
     }
 
     /// SIGTERM, then a kill if it has not exited within 5 s.
+    #[allow(unsafe_code)] // kill(2), argued below
     pub async fn stop(mut self) -> anyhow::Result<()> {
         // SAFETY: kill(2) on our own unreaped child's pid.
         unsafe { libc::kill(self.pid as i32, libc::SIGTERM) };
@@ -129,6 +130,7 @@ impl Dbrepo {
 /// handle drops and sent SIGTERM by the kernel when the bench's thread that
 /// spawned it ends. Spawn from the main task (the main thread), which
 /// lives as long as the bench; a worker thread could end earlier.
+#[allow(unsafe_code)] // pre_exec, argued below
 pub fn child_command(program: &Path) -> Command {
     let mut command = Command::new(program);
     command.stdin(Stdio::null()).kill_on_drop(true);

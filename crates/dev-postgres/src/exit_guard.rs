@@ -80,6 +80,8 @@ fn entries() -> std::sync::MutexGuard<'static, Vec<Entry>> {
     ENTRIES.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+// The one C call the exit hook needs; its safety argument is below.
+#[allow(unsafe_code)]
 fn install_hook() {
     HOOK.call_once(|| {
         // SAFETY: `atexit` only stores the pointer; `run_at_exit` is a
