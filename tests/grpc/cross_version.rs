@@ -4,7 +4,7 @@
 use dbrepo::proto::manager::v1;
 use dbrepo::proto::manager::v2::{self, MemberStatus};
 
-use super::{Grpc, v1_get, v1_member, v1_team, v2_get, v2_member};
+use super::{Grpc, v1_member, v1_team, v2_member};
 
 /// A v1 update of `id` that writes only the fields given.
 fn v1_update(id: &str, full_name: Option<&str>, archived: Option<bool>) -> v1::UpdateMemberRequest {
@@ -49,14 +49,14 @@ async fn v1_written_names_read_in_v2_split_at_the_first_white_space() {
     ];
     for (full, given, family, why) in cases {
         let written = v1_member(&mut grpc, &team.id, full).await;
-        let seen = v2_get(&mut grpc, &written.id).await;
+        let seen = grpc.member_v2(&written.id).await;
         assert_eq!(
             (seen.given_name.as_str(), seen.family_name.as_str()),
             (given, family),
             "{why}"
         );
         assert_eq!(
-            v1_get(&mut grpc, &written.id).await.full_name,
+            grpc.member_v1(&written.id).await.full_name,
             full,
             "{why}: v1 reads what it wrote"
         );
@@ -91,12 +91,8 @@ async fn v2_written_names_read_in_v1_joined() {
     ];
     for (given, family, full, why) in cases {
         let written = v2_member(&mut grpc, &team.id, given, family, MemberStatus::Active).await;
-        assert_eq!(
-            v1_get(&mut grpc, &written.id).await.full_name,
-            full,
-            "{why}"
-        );
-        let again = v2_get(&mut grpc, &written.id).await;
+        assert_eq!(grpc.member_v1(&written.id).await.full_name, full, "{why}");
+        let again = grpc.member_v2(&written.id).await;
         assert_eq!(
             (again.given_name.as_str(), again.family_name.as_str()),
             (given, family),
@@ -120,14 +116,14 @@ async fn v1_update_with_unchanged_full_name_keeps_v2_names_and_changed_rederives
     .await;
     let same = v1_update(&member.id, Some(" Mary Ann Smith "), None);
     grpc.v1.update_member(same).await.unwrap();
-    let kept = v2_get(&mut grpc, &member.id).await;
+    let kept = grpc.member_v2(&member.id).await;
     assert_eq!(
         (kept.given_name.as_str(), kept.family_name.as_str()),
         ("Mary Ann", "Smith")
     );
     let changed = v1_update(&member.id, Some("Mary Ann Jones"), None);
     grpc.v1.update_member(changed).await.unwrap();
-    let derived = v2_get(&mut grpc, &member.id).await;
+    let derived = grpc.member_v2(&member.id).await;
     assert_eq!(
         (derived.given_name.as_str(), derived.family_name.as_str()),
         ("Mary", "Ann Jones")
@@ -190,16 +186,8 @@ async fn status_round_trips_between_versions() {
                 .await
                 .unwrap();
         }
-        assert_eq!(
-            v2_get(&mut grpc, &member.id).await.status(),
-            status,
-            "{why}"
-        );
-        assert_eq!(
-            v1_get(&mut grpc, &member.id).await.archived,
-            archived,
-            "{why}"
-        );
+        assert_eq!(grpc.member_v2(&member.id).await.status(), status, "{why}");
+        assert_eq!(grpc.member_v1(&member.id).await.archived, archived, "{why}");
     }
     grpc.stop().await;
 }
@@ -247,7 +235,7 @@ async fn v1_update_changes_the_v2_etag() {
         .update_member(v1_update(&member.id, Some("Ada Lovelace"), None))
         .await
         .unwrap();
-    let after = v2_get(&mut grpc, &member.id).await;
+    let after = grpc.member_v2(&member.id).await;
     assert_ne!(after.etag, member.etag, "v2 sees v1's update");
     let stale = v2::DeleteMemberRequest {
         id: member.id.clone(),

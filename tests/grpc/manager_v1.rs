@@ -3,7 +3,7 @@
 use dbrepo::proto::manager::v1;
 use tonic::Code;
 
-use super::{Grpc, assert_code, unique, v1_get, v1_member, v1_team};
+use super::{Grpc, assert_code, unique, v1_member, v1_team};
 
 #[tokio::test]
 async fn v1_creates_gets_and_lists_teams_by_name() {
@@ -80,7 +80,7 @@ async fn v1_member_lifecycle_create_get_list_update_delete() {
         ("Ada Lovelace", false),
         "trimmed, not archived"
     );
-    assert_eq!(v1_get(&mut grpc, &ada.id).await, ada);
+    assert_eq!(grpc.member_v1(&ada.id).await, ada);
     let bea = v1_member(&mut grpc, &team.id, "Bea").await;
     let update = v1::UpdateMemberRequest {
         id: bea.id.clone(),

@@ -4,7 +4,7 @@
 use dbrepo::proto::manager::v2::{self, MemberStatus};
 use tonic::Code;
 
-use super::{Grpc, assert_code, unique, v2_get, v2_member};
+use super::{Grpc, assert_code, unique, v2_member};
 
 /// An update of `id` under `etag` that changes nothing but the given name.
 fn rename(id: &str, etag: &str, given_name: &str) -> v2::UpdateMemberRequest {
@@ -92,7 +92,7 @@ async fn v2_member_lifecycle_with_etags() {
         ("Mary Ann", "Smith")
     );
     assert!(!unspecified.etag.is_empty());
-    assert_eq!(v2_get(&mut grpc, &unspecified.id).await, unspecified);
+    assert_eq!(grpc.member_v2(&unspecified.id).await, unspecified);
     let renamed = grpc
         .v2
         .update_member(rename(&unspecified.id, &unspecified.etag, "Marianne"))
@@ -113,7 +113,7 @@ async fn v2_member_lifecycle_with_etags() {
         .await;
     assert_code(stale, Code::Aborted);
     assert_eq!(
-        v2_get(&mut grpc, &unspecified.id).await,
+        grpc.member_v2(&unspecified.id).await,
         renamed,
         "a stale etag changes nothing"
     );
@@ -135,7 +135,7 @@ async fn v2_member_lifecycle_with_etags() {
         grpc.v2.delete_member(delete(&renamed.etag)).await,
         Code::Aborted,
     );
-    let current = v2_get(&mut grpc, &unspecified.id).await;
+    let current = grpc.member_v2(&unspecified.id).await;
     grpc.v2.delete_member(delete(&current.etag)).await.unwrap();
     let gone = grpc
         .v2

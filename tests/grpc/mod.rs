@@ -58,10 +58,7 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str
     );
 }
 
-/// A suffix no other test uses.
-pub fn unique() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
-}
+pub use crate::contract::support::unique;
 
 /// Creates a team through v1 with a unique name starting with `label`.
 pub async fn v1_team(grpc: &mut Grpc, label: &str) -> v1::Team {
@@ -111,30 +108,6 @@ pub async fn v2_member(
     };
     grpc.v2
         .create_member(request)
-        .await
-        .unwrap()
-        .into_inner()
-        .member
-        .unwrap()
-}
-
-/// Reads a member through v1.
-pub async fn v1_get(grpc: &mut Grpc, id: &str) -> v1::Member {
-    let request = v1::GetMemberRequest { id: id.into() };
-    grpc.v1
-        .get_member(request)
-        .await
-        .unwrap()
-        .into_inner()
-        .member
-        .unwrap()
-}
-
-/// Reads a member through v2.
-pub async fn v2_get(grpc: &mut Grpc, id: &str) -> v2::Member {
-    let request = v2::GetMemberRequest { id: id.into() };
-    grpc.v2
-        .get_member(request)
         .await
         .unwrap()
         .into_inner()

@@ -3,7 +3,7 @@
 
 use dbrepo::proto::manager::v1;
 
-use super::{Call, Grpc, call, expect_invalid, v1_get, v1_member, v1_team};
+use super::{Call, Grpc, call, expect_invalid, v1_member, v1_team};
 
 #[tokio::test]
 async fn manager_v1_bad_input_is_invalid_argument_naming_the_field() {
@@ -143,7 +143,7 @@ async fn manager_v1_bad_input_is_invalid_argument_naming_the_field() {
         "no member was written"
     );
     assert_eq!(
-        v1_get(&mut grpc, &ada.id).await,
+        grpc.member_v1(&ada.id).await,
         ada,
         "no update was applied, not even archived"
     );

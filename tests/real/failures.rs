@@ -10,11 +10,10 @@ mod deadlock;
 mod health;
 mod timeouts;
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use dbrepo::io::db::Sessions;
 use dbrepo::io::db::session;
-use dbrepo::io::db::{PgManagerStore, PgTaskStore, Sessions};
 use dbrepo::proto::app::v1 as app;
 use dbrepo::proto::manager::{v1, v2};
 use dbrepo_migrations::DatabaseUrl;
@@ -42,13 +41,7 @@ pub async fn service_pool(
 }
 
 /// A server over `sessions`, with one client per published service.
-pub async fn serve(sessions: &Sessions) -> TestServer {
-    TestServer::serve(
-        Arc::new(PgManagerStore::new(sessions.clone())),
-        Arc::new(PgTaskStore::new(sessions.clone())),
-    )
-    .await
-}
+pub use crate::support::pg_server as serve;
 
 /// Waits until `sessions` sessions of `db` wait on a lock: the statement
 /// under test has reached the database and is blocked.

@@ -2,15 +2,11 @@
 //! server, and the previous release's own statements on the same rows
 //! (DOMAIN.md rule 5), checked against the model after every write.
 
-use dbrepo::io::db::{PgManagerStore, PgTaskStore};
 use uuid::Uuid;
-
-use std::sync::Arc;
 
 use crate::interleavings::{PreviousWriter, check_interleavings};
 use crate::previous_release::PreviousRelease;
-use crate::served::TestServer;
-use crate::support::TestDatabase;
+use crate::support::{TestDatabase, pg_server};
 
 /// Fewer cases than on the fake: every write is a round trip to the
 /// database, and the fake run already covers the orders; this run adds the
@@ -45,12 +41,7 @@ fn interleaved_writes_of_both_releases_keep_the_mapping_rules() {
     let database = runtime.block_on(TestDatabase::new());
     let pool = database.pool().clone();
     let previous = PreviousRelease::new(pool);
-    let sessions = database.sessions();
-    let manager = Arc::new(PgManagerStore::new(sessions.clone()));
-    let server = runtime.block_on(TestServer::serve(
-        manager,
-        Arc::new(PgTaskStore::new(sessions)),
-    ));
+    let server = runtime.block_on(pg_server(&database.sessions()));
     check_interleavings(
         &runtime,
         server,

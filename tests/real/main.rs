@@ -30,12 +30,8 @@ mod unstorable;
 async fn pg_backend()
 -> contract::Stores<dbrepo::io::db::PgManagerStore, dbrepo::io::db::PgTaskStore> {
     let database = support::TestDatabase::new().await;
-    let sessions = database.sessions();
-    contract::Stores::new(
-        std::sync::Arc::new(dbrepo::io::db::PgManagerStore::new(sessions.clone())),
-        std::sync::Arc::new(dbrepo::io::db::PgTaskStore::new(sessions)),
-    )
-    .keeping(database)
+    let (manager, tasks) = support::pg_stores(&database.sessions());
+    contract::Stores::new(manager, tasks).keeping(database)
 }
 
 /// The store contract suite, the very one the in-memory fake passes, on
@@ -49,19 +45,12 @@ mod pg_contract {
 /// Input PostgreSQL cannot store, through the real tonic server over
 /// PostgreSQL (which refuses it: before the services did, as INTERNAL).
 mod pg_unstorable {
-    use std::sync::Arc;
-
-    use dbrepo::io::db::{PgManagerStore, PgTaskStore};
-
     use super::served::TestServer;
-    use super::support::TestDatabase;
+    use super::support::{TestDatabase, pg_server};
 
     async fn served() -> (TestServer, TestDatabase) {
         let database = TestDatabase::new().await;
-        let sessions = database.sessions();
-        let manager = Arc::new(PgManagerStore::new(sessions.clone()));
-        let tasks = Arc::new(PgTaskStore::new(sessions));
-        (TestServer::serve(manager, tasks).await, database)
+        (pg_server(&database.sessions()).await, database)
     }
 
     super::unstorable::unstorable_suite!(served);

@@ -296,3 +296,24 @@ pub async fn snapshot(pool: &PgPool) -> Vec<String> {
     }
     lines
 }
+
+/// The service's PostgreSQL stores over `sessions`, wired as `main.rs`
+/// wires them.
+pub fn pg_stores(
+    sessions: &dbrepo::io::db::Sessions,
+) -> (
+    std::sync::Arc<dbrepo::io::db::PgManagerStore>,
+    std::sync::Arc<dbrepo::io::db::PgTaskStore>,
+) {
+    (
+        std::sync::Arc::new(dbrepo::io::db::PgManagerStore::new(sessions.clone())),
+        std::sync::Arc::new(dbrepo::io::db::PgTaskStore::new(sessions.clone())),
+    )
+}
+
+/// The real tonic server over [`pg_stores`] of `sessions`, with a client
+/// per published service.
+pub async fn pg_server(sessions: &dbrepo::io::db::Sessions) -> crate::served::TestServer {
+    let (manager, tasks) = pg_stores(sessions);
+    crate::served::TestServer::serve(manager, tasks).await
+}

@@ -19,6 +19,7 @@ use dbrepo::core::sql::manager::ManagerStore;
 use dbrepo::proto::app::v1::task_service_client::TaskServiceClient;
 use dbrepo::proto::manager::v1::manager_service_client::ManagerServiceClient as V1Client;
 use dbrepo::proto::manager::v2::manager_service_client::ManagerServiceClient as V2Client;
+use dbrepo::proto::manager::{v1, v2};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -63,6 +64,24 @@ impl TestServer {
             shutdown,
             server,
         }
+    }
+
+    /// GetMember through v1, expecting the member.
+    pub async fn member_v1(&mut self, id: impl ToString) -> v1::Member {
+        let request = v1::GetMemberRequest { id: id.to_string() };
+        let got = self.v1.get_member(request).await.expect("v1 GetMember");
+        got.into_inner()
+            .member
+            .expect("v1 GetMember returns the member")
+    }
+
+    /// GetMember through v2, expecting the member.
+    pub async fn member_v2(&mut self, id: impl ToString) -> v2::Member {
+        let request = v2::GetMemberRequest { id: id.to_string() };
+        let got = self.v2.get_member(request).await.expect("v2 GetMember");
+        got.into_inner()
+            .member
+            .expect("v2 GetMember returns the member")
     }
 
     /// A connection of its own, for clients that must not share one (drop

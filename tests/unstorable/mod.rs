@@ -89,10 +89,7 @@ pub fn assert_invalid(result: Result<(), Status>, field: &str, why: &str) -> Sta
     status
 }
 
-/// A suffix no other test uses.
-pub fn unique() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
-}
+pub use crate::contract::support::unique;
 
 /// What the cases address: a team, an active member of it, and a task of
 /// it assigned to the member with a due time.

@@ -28,10 +28,8 @@ use crate::previous_release::PreviousRelease;
 use crate::support::TestDatabase;
 
 mod model;
-mod served;
 
 use model::{Ack, Seeded, apply, seeded_model, v1_request, v2_request};
-use served::{get_v1, get_v2, serve};
 
 use crate::served::TestServer;
 
@@ -53,7 +51,7 @@ const BATCH: u32 = 7;
 async fn v1_and_v2_clients_racing_on_the_same_members_during_a_backfill_lose_no_write() {
     let db = TestDatabase::migrated_to(1).await;
     let members = Arc::new(seed_with_previous_release(&db).await);
-    let mut served = serve(&db).await;
+    let mut served = crate::support::pg_server(&db.sessions()).await;
 
     let outcome = race_during_backfill(&db, &served, &members).await;
     let first = &outcome.backfill;
@@ -73,8 +71,8 @@ async fn v1_and_v2_clients_racing_on_the_same_members_during_a_backfill_lose_no_
 
     let mut touched_after_last_ack = 0;
     for (seeded, acks) in members.iter().zip(outcome.acks) {
-        let now_v1 = get_v1(&mut served.v1, seeded.id).await;
-        let now_v2 = get_v2(&mut served.v2, seeded.id).await;
+        let now_v1 = served.member_v1(seeded.id).await;
+        let now_v2 = served.member_v2(seeded.id).await;
         touched_after_last_ack += u64::from(verify(seeded, acks, &now_v1, &now_v2));
     }
     // The backfill is the only writer without acknowledgements, and it

@@ -57,11 +57,7 @@ fn expected_v1_list(ledger: &Ledger, team: Uuid, include_archived: bool) -> BTre
 /// manager v1 of the current release: GetTeam, GetMember, ListMembers.
 async fn manager_v1(ledger: &Ledger, current: &mut Served) {
     for member in &ledger.members {
-        let request = v1::GetMemberRequest {
-            id: member.id.to_string(),
-        };
-        let got = current.v1.get_member(request).await.expect("v1 GetMember");
-        let got = got.into_inner().member.unwrap();
+        let got = current.member_v1(member.id).await;
         let got = (got.full_name, got.email, got.archived);
         assert_eq!(got, member.v1(), "v1 reads {}", member.label());
     }
@@ -100,11 +96,7 @@ async fn manager_v1(ledger: &Ledger, current: &mut Served) {
 async fn manager_v2(ledger: &Ledger, current: &mut Served) {
     let mut etags = BTreeMap::new();
     for member in &ledger.members {
-        let request = v2::GetMemberRequest {
-            id: member.id.to_string(),
-        };
-        let got = current.v2.get_member(request).await.expect("v2 GetMember");
-        let got = got.into_inner().member.unwrap();
+        let got = current.member_v2(member.id).await;
         let (given, family, status) = member.v2();
         let want = (
             given.into(),

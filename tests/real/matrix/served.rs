@@ -3,13 +3,12 @@
 //! after a migration would have.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::Arc;
 
 use dbrepo::io::db::{PgManagerStore, PgTaskStore, Sessions};
 
 use crate::contract::Stores;
 use crate::served::TestServer;
-use crate::support::TestDatabase;
+use crate::support::{TestDatabase, pg_server, pg_stores};
 
 /// A running server of the current release and its pool.
 pub struct Served {
@@ -21,14 +20,13 @@ impl Served {
     /// Serves `db` through a new pool of the service's DML login.
     pub async fn start(db: &TestDatabase) -> Self {
         let sessions = db.sessions();
-        let (manager, tasks) = stores(&sessions);
-        let server = TestServer::serve(manager, tasks).await;
+        let server = pg_server(&sessions).await;
         Self { server, sessions }
     }
 
     /// Fresh stores on the served database, for the contract suite.
     pub fn contract_stores(&self) -> Stores<PgManagerStore, PgTaskStore> {
-        let (manager, tasks) = stores(&self.sessions);
+        let (manager, tasks) = pg_stores(&self.sessions);
         Stores::new(manager, tasks)
     }
 
@@ -52,11 +50,4 @@ impl DerefMut for Served {
     fn deref_mut(&mut self) -> &mut TestServer {
         &mut self.server
     }
-}
-
-fn stores(sessions: &Sessions) -> (Arc<PgManagerStore>, Arc<PgTaskStore>) {
-    (
-        Arc::new(PgManagerStore::new(sessions.clone())),
-        Arc::new(PgTaskStore::new(sessions.clone())),
-    )
 }
