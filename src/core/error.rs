@@ -68,6 +68,29 @@ impl Error {
     pub fn stale_etag() -> Self {
         Self::Aborted("etag does not match the member's current etag".into())
     }
+
+    /// ALREADY_EXISTS: another team has this name (case-insensitively).
+    pub fn team_name_taken() -> Self {
+        Self::AlreadyExists("a team with this name already exists".into())
+    }
+
+    /// ALREADY_EXISTS: another member of the team has this email
+    /// (case-insensitively).
+    pub fn member_email_taken() -> Self {
+        Self::AlreadyExists("a member with this email already exists in the team".into())
+    }
+
+    /// FAILED_PRECONDITION: a task's assignee is not an ACTIVE member of the
+    /// task's team (unknown, of another team, or archived/suspended).
+    pub fn assignee_not_active_member() -> Self {
+        Self::FailedPrecondition("assignee_id must be an active member of the task's team".into())
+    }
+
+    /// FAILED_PRECONDITION: a task list's assignee filter names no member of
+    /// the team.
+    pub fn assignee_filter_not_in_team() -> Self {
+        Self::FailedPrecondition("assignee_id is not a member of the team".into())
+    }
 }
 
 /// The kinds of entity a request can address.

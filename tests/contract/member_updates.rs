@@ -9,7 +9,7 @@ use dbrepo::core::sql::app::TaskStore;
 use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch};
 
 use super::Stores;
-use super::support::{assert_err, member, team, unique_email, v1, v2};
+use super::support::{assert_err, member, refusal, team, unique_email, v1, v2};
 
 /// A v1 patch that writes `full` as the full name.
 fn full_name(full: &str) -> MemberPatch {
@@ -194,6 +194,7 @@ pub async fn email_update_may_change_case_but_not_take_a_teammates_email<
         .manager
         .update_member(ada.id, patch, Precondition::None)
         .await;
+    assert_eq!(refusal(&refused), Error::member_email_taken().to_string());
     assert_err!(refused, Error::AlreadyExists(_));
     let unchanged = stores.manager.get_member(ada.id).await.unwrap();
     assert_eq!(

@@ -173,3 +173,13 @@ pub async fn walk_offset<I, C>(
     }
     panic!("the offset walk did not end after {MAX_PAGES} pages");
 }
+
+/// The error a refused call returned, as the client reads it: the same
+/// text from every store, because the stores build it with core's named
+/// constructors.
+pub fn refusal<T>(result: &Result<T, Error>) -> String {
+    match result {
+        Err(err) => err.to_string(),
+        Ok(_) => "accepted".into(),
+    }
+}

@@ -9,7 +9,7 @@ use dbrepo::core::sql::app::{NewTask, TaskPatch, TaskQuery, TaskState, TaskStore
 use dbrepo::core::sql::manager::{ManagerStore, MemberPatch};
 
 use super::Stores;
-use super::support::{assert_err, first, member, new_task, team, v1};
+use super::support::{assert_err, first, member, new_task, refusal, team, v1};
 
 /// How many tasks `team_id` has.
 async fn task_count<T: TaskStore>(tasks: &T, team_id: TeamId) -> usize {
@@ -56,10 +56,13 @@ pub async fn assignee_must_be_an_active_member_of_the_team<M: ManagerStore, T: T
             assignee_id: Some(assignee),
             ..new_task(team.id, "Refused")
         };
-        assert_err!(
-            stores.tasks.create_task(create).await,
-            Error::FailedPrecondition(_)
+        let created = stores.tasks.create_task(create).await;
+        assert_eq!(
+            refusal(&created),
+            Error::assignee_not_active_member().to_string(),
+            "{why}"
         );
+        assert_err!(created, Error::FailedPrecondition(_));
         assert_eq!(
             task_count(&*stores.tasks, team.id).await,
             1,
@@ -71,6 +74,11 @@ pub async fn assignee_must_be_an_active_member_of_the_team<M: ManagerStore, T: T
             ..TaskPatch::default()
         };
         let updated = stores.tasks.update_task(task.id, patch).await;
+        assert_eq!(
+            refusal(&updated),
+            Error::assignee_not_active_member().to_string(),
+            "{why}"
+        );
         assert_err!(updated, Error::FailedPrecondition(_));
         let after = stores.tasks.get_task(task.id).await.unwrap();
         assert_eq!(after, task, "{why}: a refused update changes nothing");

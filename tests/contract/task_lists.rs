@@ -12,7 +12,9 @@ use dbrepo::core::sql::manager::{ManagerStore, MemberPatch};
 use dbrepo::core::{Entity, Error};
 
 use super::Stores;
-use super::support::{assert_err, first, member, new_task, team, v1, walk_keyset, walk_offset};
+use super::support::{
+    assert_err, first, member, new_task, refusal, team, v1, walk_keyset, walk_offset,
+};
 
 /// A filter of a task list: assignee (`None` any, `Some(None)` unassigned)
 /// and state.
@@ -170,6 +172,11 @@ pub async fn task_filter_needs_a_member_of_the_team_of_any_status<M: ManagerStor
         let listed = stores.tasks.list_tasks(by_stranger).await;
         let refused = matches!(listed, Err(Error::FailedPrecondition(_)));
         assert!(refused, "{why}: {listed:?}");
+        assert_eq!(
+            refusal(&listed),
+            Error::assignee_filter_not_in_team().to_string(),
+            "{why}"
+        );
     }
 }
 

@@ -104,7 +104,10 @@ pub async fn team_names_are_unique_case_insensitively<M: ManagerStore, T: TaskSt
             .await;
         match second {
             Ok(_) => assert!(allowed, "{why}: {candidate:?} was accepted"),
-            Err(Error::AlreadyExists(_)) => assert!(!allowed, "{why}: {candidate:?} was refused"),
+            Err(err @ Error::AlreadyExists(_)) => {
+                assert!(!allowed, "{why}: {candidate:?} was refused");
+                assert_eq!(err.to_string(), Error::team_name_taken().to_string());
+            }
             Err(other) => panic!("{why}: unexpected {other:?}"),
         }
         let stored = own_teams(&*stores.manager, 100, &tag).await;

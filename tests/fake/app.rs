@@ -13,16 +13,10 @@ use super::{FakeTaskStore, Tables, page_rows};
 /// resource, so it is FAILED_PRECONDITION as well.
 fn check_assignee(tables: &Tables, team_id: TeamId, assignee: MemberId) -> Result<()> {
     match tables.members.get(&assignee) {
-        None => Err(Error::FailedPrecondition(
-            "the assignee is not a member of the task's team".into(),
-        )),
-        Some(member) if member.team_id != team_id => Err(Error::FailedPrecondition(
-            "the assignee is not a member of the task's team".into(),
-        )),
-        Some(member) if member.status != MemberStatus::Active => Err(Error::FailedPrecondition(
-            "the assignee is not an active member".into(),
-        )),
-        Some(_) => Ok(()),
+        Some(member) if member.team_id == team_id && member.status == MemberStatus::Active => {
+            Ok(())
+        }
+        _ => Err(Error::assignee_not_active_member()),
     }
 }
 
@@ -69,9 +63,7 @@ impl TaskStore for FakeTaskStore {
         if let Some(Some(assignee)) = query.assignee_id {
             let member = tables.members.get(&assignee);
             if member.is_none_or(|m| m.team_id != query.team_id) {
-                return Err(Error::FailedPrecondition(
-                    "the assignee is not a member of the task's team".into(),
-                ));
+                return Err(Error::assignee_filter_not_in_team());
             }
         }
         let rows = tables

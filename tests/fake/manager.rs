@@ -31,9 +31,7 @@ fn check_email_free(
         .values()
         .any(|m| m.team_id == team_id && Some(m.id) != except && m.email.to_lowercase() == wanted);
     if taken {
-        return Err(Error::AlreadyExists(
-            "a member of this team already has this email".into(),
-        ));
+        return Err(Error::member_email_taken());
     }
     Ok(())
 }
@@ -67,7 +65,7 @@ impl ManagerStore for FakeManagerStore {
             .values()
             .any(|t| t.name.to_lowercase() == wanted)
         {
-            return Err(Error::AlreadyExists("a team with this name exists".into()));
+            return Err(Error::team_name_taken());
         }
         let now = self.0.now();
         let team = Team {

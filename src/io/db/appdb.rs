@@ -68,10 +68,6 @@ impl TryFrom<TaskRow> for Task {
     }
 }
 
-fn assignee_refused() -> Error {
-    Error::FailedPrecondition("assignee_id must be an active member of the task's team".into())
-}
-
 /// The outcome of one task write statement: whether its target (team or
 /// task) exists, whether the assignee was acceptable, and the row written,
 /// if any (outer-joined, hence every column nullable).
@@ -106,7 +102,7 @@ impl TaskWrite {
         );
         match (self.found, self.assignee_ok, row) {
             (false, _, _) => Err(missing),
-            (true, false, _) => Err(assignee_refused()),
+            (true, false, _) => Err(Error::assignee_not_active_member()),
             (true, true, Some(row)) => row.try_into(),
             (true, true, None) => Err(Error::Internal("task write returned no row".into())),
         }

@@ -103,12 +103,8 @@ impl From<TeamRow> for Team {
 /// a foreign-key violation could not find.
 fn write_error(err: sqlx::Error, team_id: Option<TeamId>) -> Error {
     match (violated_constraint(&err), team_id) {
-        (Some("teams_name_key"), _) => {
-            Error::AlreadyExists("a team with this name already exists".into())
-        }
-        (Some("members_team_email_key"), _) => {
-            Error::AlreadyExists("a member with this email already exists in the team".into())
-        }
+        (Some("teams_name_key"), _) => Error::team_name_taken(),
+        (Some("members_team_email_key"), _) => Error::member_email_taken(),
         (Some("members_team_id_fkey"), Some(team_id)) => Error::not_found(Entity::Team, team_id),
         _ => unexpected(err),
     }

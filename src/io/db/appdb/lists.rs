@@ -10,11 +10,6 @@ use crate::core::sql::app::{Task, TaskQuery, TaskState};
 use crate::core::{Entity, Error, Result};
 use crate::io::db::{created_bounds, statement, unexpected};
 
-/// A list filtered by a member the team does not have.
-fn unknown_assignee_filter() -> Error {
-    Error::FailedPrecondition("assignee_id is not a member of the team".into())
-}
-
 pub(super) async fn list_tasks(db: &mut PgConnection, query: TaskQuery) -> Result<Page<Task>> {
     let fetch = i64::from(query.page.size.get()) + 1;
     let (after_time, after_id, offset) = created_bounds(&query.page.start, |id| id.0);
@@ -36,7 +31,7 @@ pub(super) async fn list_tasks(db: &mut PgConnection, query: TaskQuery) -> Resul
     .map_err(unexpected)?;
     match rows.first() {
         None => return Err(Error::not_found(Entity::Team, query.team_id)),
-        Some(first) if !first.assignee_known => return Err(unknown_assignee_filter()),
+        Some(first) if !first.assignee_known => return Err(Error::assignee_filter_not_in_team()),
         Some(_) => {}
     }
     let tasks = rows
