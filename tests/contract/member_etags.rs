@@ -1,7 +1,7 @@
 //! Optimistic concurrency and deletes: the etag changes on every update,
 //! a stale one is ABORTED and changes nothing, NOT_FOUND comes first.
 
-use dbrepo::core::fields::{Email, FullName, MemberId};
+use dbrepo::core::fields::{Email, MemberId};
 use dbrepo::core::mapping::MemberStatus::Active;
 use dbrepo::core::mapping::{Etag, Precondition};
 use dbrepo::core::sql::app::TaskStore;
@@ -9,15 +9,7 @@ use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch, NewMember};
 use dbrepo::core::{Entity, Error};
 
 use super::Stores;
-use super::support::{assert_err, member, new_member, team, unique_email, v1};
-
-/// A v1 patch that writes `full` as the full name.
-fn full_name(full: &str) -> MemberPatch {
-    MemberPatch {
-        full_name: Some(FullName::parse(full).unwrap()),
-        ..MemberPatch::default()
-    }
-}
+use super::support::{assert_err, full_name_patch, member, new_member, team, unique_email, v1};
 
 /// Applies `patch` unconditionally and returns the member after it.
 async fn update<M: ManagerStore>(manager: &M, member: &Member, patch: MemberPatch) -> Member {
@@ -36,7 +28,12 @@ pub async fn every_update_changes_update_time_and_etag<M: ManagerStore, T: TaskS
     // Back-to-back updates land within one microsecond on a fast machine:
     // the etag must change anyway.
     for i in 0..5 {
-        let next = update(&*stores.manager, &current, full_name(&format!("Ada {i}"))).await;
+        let next = update(
+            &*stores.manager,
+            &current,
+            full_name_patch(&format!("Ada {i}")),
+        )
+        .await;
         assert!(
             next.update_time > current.update_time,
             "update {i}: time strictly increases"
@@ -59,7 +56,7 @@ pub async fn current_etag_allows_update_and_delete<M: ManagerStore, T: TaskStore
     let etag = Precondition::Etag(Etag::from_client(created.etag().as_str().into()));
     let updated = stores
         .manager
-        .update_member(created.id, full_name("Ada L"), etag)
+        .update_member(created.id, full_name_patch("Ada L"), etag)
         .await
         .unwrap();
     assert_eq!(updated.names.full_name, "Ada L");
@@ -80,7 +77,7 @@ pub async fn stale_etag_is_aborted_and_changes_nothing<M: ManagerStore, T: TaskS
 ) {
     let team = team(&*stores.manager, "etags").await;
     let created = member(&*stores.manager, team.id, v1("Ada"), Active).await;
-    let current = update(&*stores.manager, &created, full_name("Ada L")).await;
+    let current = update(&*stores.manager, &created, full_name_patch("Ada L")).await;
     let stale = [
         (
             created.etag().as_str().to_owned(),
@@ -99,7 +96,7 @@ pub async fn stale_etag_is_aborted_and_changes_nothing<M: ManagerStore, T: TaskS
         let etag = Precondition::Etag(Etag::from_client(etag));
         let patch = MemberPatch {
             email: Some(unique_email("ada")),
-            ..full_name("Eve")
+            ..full_name_patch("Eve")
         };
         let updated = stores
             .manager
@@ -127,7 +124,7 @@ pub async fn unknown_member_is_not_found_before_a_stale_etag<M: ManagerStore, T:
     for precondition in [Precondition::None, Precondition::Etag(other.etag())] {
         let updated = stores
             .manager
-            .update_member(unknown, full_name("Eve"), precondition.clone())
+            .update_member(unknown, full_name_patch("Eve"), precondition.clone())
             .await;
         assert_err!(
             updated,

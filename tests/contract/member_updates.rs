@@ -6,18 +6,10 @@ use dbrepo::core::fields::{Email, FamilyName, FullName, GivenName};
 use dbrepo::core::mapping::MemberStatus::{Active, Archived, Suspended};
 use dbrepo::core::mapping::{Precondition, StatusWrite};
 use dbrepo::core::sql::app::TaskStore;
-use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch};
+use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch, NamePatch};
 
 use super::Stores;
-use super::support::{assert_err, member, refusal, team, unique_email, v1, v2};
-
-/// A v1 patch that writes `full` as the full name.
-fn full_name(full: &str) -> MemberPatch {
-    MemberPatch {
-        full_name: Some(FullName::parse(full).unwrap()),
-        ..MemberPatch::default()
-    }
-}
+use super::support::{assert_err, full_name_patch, member, refusal, team, unique_email, v1, v2};
 
 /// A patch that writes `email`.
 fn email_patch(email: Email) -> MemberPatch {
@@ -47,7 +39,7 @@ pub async fn v1_update_keeps_v2_names_when_full_name_unchanged<M: ManagerStore, 
     let team = team(&*stores.manager, "names").await;
     let created = member(&*stores.manager, team.id, v2("Mary Ann", "Smith"), Active).await;
     for written in ["Mary Ann Smith", " \tMary Ann Smith\u{3000}"] {
-        let after = update(&*stores.manager, &created, full_name(written)).await;
+        let after = update(&*stores.manager, &created, full_name_patch(written)).await;
         assert_eq!(
             after.names.v2_view(),
             ("Mary Ann".into(), "Smith".into()),
@@ -62,19 +54,24 @@ pub async fn v1_update_that_changes_full_name_rederives_v2_names<M: ManagerStore
 ) {
     let team = team(&*stores.manager, "names").await;
     let created = member(&*stores.manager, team.id, v2("Mary Ann", "Smith"), Active).await;
-    let after = update(&*stores.manager, &created, full_name("  Mary Ann Jones ")).await;
+    let after = update(
+        &*stores.manager,
+        &created,
+        full_name_patch("  Mary Ann Jones "),
+    )
+    .await;
     assert_eq!(
         after.names.full_name, "Mary Ann Jones",
         "v1 reads back what it wrote, trimmed"
     );
     assert_eq!(after.names.v2_view(), ("Mary".into(), "Ann Jones".into()));
-    let after = update(&*stores.manager, &after, full_name("Madonna")).await;
+    let after = update(&*stores.manager, &after, full_name_patch("Madonna")).await;
     assert_eq!(after.names.v2_view(), ("Madonna".into(), String::new()));
     // A v2 family name may end in white space, and so may its v1 join;
     // writing that join back through v1 trims it, which is a change.
     let spaced = member(&*stores.manager, team.id, v2("A", "- "), Active).await;
     assert_eq!(spaced.names.full_name, "A - ");
-    let after = update(&*stores.manager, &spaced, full_name("A - ")).await;
+    let after = update(&*stores.manager, &spaced, full_name_patch("A - ")).await;
     assert_eq!(
         after.names.full_name, "A -",
         "v1 reads back what it wrote, trimmed"
@@ -102,7 +99,7 @@ pub async fn v2_update_of_one_name_keeps_the_other<M: ManagerStore, T: TaskStore
     let team = team(&*stores.manager, "names").await;
     let created = member(&*stores.manager, team.id, v1("Mary Ann Smith"), Active).await;
     let given = MemberPatch {
-        given_name: Some(GivenName::parse("Marianne".into()).unwrap()),
+        names: NamePatch::parts(Some(GivenName::parse("Marianne".into()).unwrap()), None),
         ..MemberPatch::default()
     };
     let after = update(&*stores.manager, &created, given).await;
@@ -115,7 +112,7 @@ pub async fn v2_update_of_one_name_keeps_the_other<M: ManagerStore, T: TaskStore
         "v1 sees the join"
     );
     let family = MemberPatch {
-        family_name: Some(FamilyName::parse(String::new()).unwrap()),
+        names: NamePatch::parts(None, Some(FamilyName::parse(String::new()).unwrap())),
         ..MemberPatch::default()
     };
     let after = update(&*stores.manager, &after, family).await;
@@ -187,7 +184,7 @@ pub async fn email_update_may_change_case_but_not_take_a_teammates_email<
     );
     let taken = Email::parse(bea.email.to_uppercase()).unwrap();
     let patch = MemberPatch {
-        full_name: Some(FullName::parse("Ada L").unwrap()),
+        names: Some(NamePatch::FullName(FullName::parse("Ada L").unwrap())),
         ..email_patch(taken)
     };
     let refused = stores

@@ -8,7 +8,9 @@ use dbrepo::core::fields::{
 use dbrepo::core::mapping::{MemberStatus, NameWrite};
 use dbrepo::core::page::{Page, PageRequest, PageStart};
 use dbrepo::core::sql::app::NewTask;
-use dbrepo::core::sql::manager::{ManagerStore, Member, NewMember, NewTeam, Team};
+use dbrepo::core::sql::manager::{
+    ManagerStore, Member, MemberPatch, NamePatch, NewMember, NewTeam, Team,
+};
 
 /// A suffix no other test uses, so tests can share one database.
 pub fn unique() -> String {
@@ -181,5 +183,13 @@ pub fn refusal<T>(result: &Result<T, Error>) -> String {
     match result {
         Err(err) => err.to_string(),
         Ok(_) => "accepted".into(),
+    }
+}
+
+/// A v1 patch that writes `full` as the full name.
+pub fn full_name_patch(full: &str) -> MemberPatch {
+    MemberPatch {
+        names: Some(NamePatch::FullName(FullName::parse(full).unwrap())),
+        ..MemberPatch::default()
     }
 }

@@ -12,7 +12,7 @@ use crate::core::fields::{
 use crate::core::mapping::{MemberStatus, NameWrite, Precondition, StatusWrite};
 use crate::core::page::{PageRequest, PageStart};
 use crate::core::sql::manager::{
-    ManagerStore, Member, MemberPatch, MemberQuery, NewMember, NewTeam, Team,
+    ManagerStore, Member, MemberPatch, MemberQuery, NamePatch, NewMember, NewTeam, Team,
 };
 use crate::core::{Error, Violation};
 use crate::proto::manager::v1 as pb;
@@ -128,19 +128,19 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         let r = request.into_inner();
         let id = MemberId::parse(&r.id).map_err(|v| v.on("id"))?;
         let patch = MemberPatch {
-            full_name: r
+            names: r
                 .full_name
                 .as_deref()
                 .map(FullName::parse)
                 .transpose()
-                .map_err(|v| v.on("full_name"))?,
+                .map_err(|v| v.on("full_name"))?
+                .map(NamePatch::FullName),
             email: r
                 .email
                 .map(Email::parse)
                 .transpose()
                 .map_err(|v| v.on("email"))?,
             status: r.archived.map(StatusWrite::V1Archived),
-            ..MemberPatch::default()
         };
         let member = self
             .store

@@ -12,7 +12,7 @@ use crate::core::fields::{
 use crate::core::mapping::{Etag, MemberStatus, NameWrite, Precondition, StatusWrite};
 use crate::core::page::{CreatedCursor, NameCursor, PageRequest, PageStart};
 use crate::core::sql::manager::{
-    ManagerStore, Member, MemberPatch, MemberQuery, NewMember, NewTeam, Team,
+    ManagerStore, Member, MemberPatch, MemberQuery, NamePatch, NewMember, NewTeam, Team,
 };
 use crate::core::{Error, Violation};
 use crate::proto::manager::v2 as pb;
@@ -173,16 +173,16 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         let r = request.into_inner();
         let id = MemberId::parse(&r.id).map_err(|v| v.on("id"))?;
         let patch = MemberPatch {
-            given_name: r
-                .given_name
-                .map(GivenName::parse)
-                .transpose()
-                .map_err(|v| v.on("given_name"))?,
-            family_name: r
-                .family_name
-                .map(FamilyName::parse)
-                .transpose()
-                .map_err(|v| v.on("family_name"))?,
+            names: NamePatch::parts(
+                r.given_name
+                    .map(GivenName::parse)
+                    .transpose()
+                    .map_err(|v| v.on("given_name"))?,
+                r.family_name
+                    .map(FamilyName::parse)
+                    .transpose()
+                    .map_err(|v| v.on("family_name"))?,
+            ),
             email: r
                 .email
                 .map(Email::parse)
@@ -193,7 +193,6 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
                 .map(|s| status_from(s, "status"))
                 .transpose()?
                 .map(StatusWrite::Set),
-            ..MemberPatch::default()
         };
         let member = self
             .store

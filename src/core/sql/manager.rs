@@ -79,20 +79,62 @@ pub struct NewMember {
     pub status: MemberStatus,
 }
 
-/// Changes to a member; `None` leaves a field as it is. v1 sets `full_name`,
-/// v2 sets `given_name` and/or `family_name`; a patch never mixes the two.
+/// Changes to a member; `None` leaves a field as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MemberPatch {
-    /// v1: a new full name (re-derives v2's names only when it differs).
-    pub full_name: Option<FullName>,
-    /// v2: a new given name (the family name stays unless also given).
-    pub given_name: Option<GivenName>,
-    /// v2: a new family name (the given name stays unless also given).
-    pub family_name: Option<FamilyName>,
+    /// New names, in one version's terms.
+    pub names: Option<NamePatch>,
     /// New email.
     pub email: Option<Email>,
     /// New status.
     pub status: Option<StatusWrite>,
+}
+
+/// How a patch renames a member: in v1's terms or in v2's, never mixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NamePatch {
+    /// v1: a new full name (re-derives v2's names only when it differs).
+    FullName(FullName),
+    /// v2: a new given name and/or family name; the one not given stays.
+    Parts {
+        /// The new given name, if any.
+        given_name: Option<GivenName>,
+        /// The new family name, if any.
+        family_name: Option<FamilyName>,
+    },
+}
+
+impl NamePatch {
+    /// v2's optional given and family names as a patch, `None` when
+    /// neither is given.
+    pub fn parts(given_name: Option<GivenName>, family_name: Option<FamilyName>) -> Option<Self> {
+        (given_name.is_some() || family_name.is_some()).then_some(Self::Parts {
+            given_name,
+            family_name,
+        })
+    }
+
+    /// `current`'s names after this patch.
+    fn apply(&self, current: &StoredNames) -> StoredNames {
+        match self {
+            Self::FullName(full) => NameWrite::FullName(full.clone()).apply(current),
+            Self::Parts {
+                given_name,
+                family_name,
+            } => {
+                let (given, family) = current.v2_view();
+                let given = given_name.as_ref().map_or(given, |g| g.as_str().to_owned());
+                let family = family_name
+                    .as_ref()
+                    .map_or(family, |f| f.as_str().to_owned());
+                StoredNames {
+                    full_name: join_names(&given, &family),
+                    given_name: Some(given),
+                    family_name: Some(family),
+                }
+            }
+        }
+    }
 }
 
 impl MemberPatch {
@@ -102,23 +144,8 @@ impl MemberPatch {
     /// cross-version rules differently.
     pub fn apply(&self, current: &Member) -> Member {
         let mut next = current.clone();
-        if let Some(full) = &self.full_name {
-            next.names = NameWrite::FullName(full.clone()).apply(&current.names);
-        } else if self.given_name.is_some() || self.family_name.is_some() {
-            let (given, family) = current.names.v2_view();
-            let given = self
-                .given_name
-                .as_ref()
-                .map_or(given, |g| g.as_str().to_owned());
-            let family = self
-                .family_name
-                .as_ref()
-                .map_or(family, |f| f.as_str().to_owned());
-            next.names = StoredNames {
-                full_name: join_names(&given, &family),
-                given_name: Some(given),
-                family_name: Some(family),
-            };
+        if let Some(names) = &self.names {
+            next.names = names.apply(&current.names);
         }
         if let Some(email) = &self.email {
             next.email = email.as_str().to_owned();
@@ -221,7 +248,7 @@ mod tests {
     fn v2_given_name_alone_keeps_the_derived_family_name() {
         let current = v1_written("Mary Ann Smith");
         let patch = MemberPatch {
-            given_name: Some(GivenName::parse("Marianne".into()).unwrap()),
+            names: NamePatch::parts(Some(GivenName::parse("Marianne".into()).unwrap()), None),
             ..MemberPatch::default()
         };
         let next = patch.apply(&current);
@@ -236,7 +263,7 @@ mod tests {
     fn v2_family_name_alone_keeps_the_given_name() {
         let current = v1_written("Madonna");
         let patch = MemberPatch {
-            family_name: Some(FamilyName::parse("Ciccone".into()).unwrap()),
+            names: NamePatch::parts(None, Some(FamilyName::parse("Ciccone".into()).unwrap())),
             ..MemberPatch::default()
         };
         assert_eq!(patch.apply(&current).names.full_name, "Madonna Ciccone");

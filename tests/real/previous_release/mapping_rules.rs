@@ -2,26 +2,23 @@
 //! (rule 5): before 0002, and after it, interleaved with the new release.
 
 use dbrepo::core::Error;
-use dbrepo::core::fields::{Email, FamilyName, FullName, GivenName, MemberId};
+use dbrepo::core::fields::{Email, FamilyName, GivenName, MemberId};
 use dbrepo::core::mapping::{MemberStatus, Precondition, StatusWrite};
-use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch};
+use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch, NamePatch};
 use dbrepo::io::db::PgManagerStore;
 use uuid::Uuid;
 
 use super::PreviousRelease;
 use crate::support::TestDatabase;
 
-pub fn v1_name(full: &str) -> MemberPatch {
-    MemberPatch {
-        full_name: Some(FullName::parse(full).unwrap()),
-        ..MemberPatch::default()
-    }
-}
+pub use crate::contract::support::full_name_patch as v1_name;
 
 pub fn v2_names(given: &str, family: &str) -> MemberPatch {
     MemberPatch {
-        given_name: Some(GivenName::parse(given.into()).unwrap()),
-        family_name: Some(FamilyName::parse(family.into()).unwrap()),
+        names: NamePatch::parts(
+            Some(GivenName::parse(given.into()).unwrap()),
+            Some(FamilyName::parse(family.into()).unwrap()),
+        ),
         ..MemberPatch::default()
     }
 }
