@@ -7,7 +7,7 @@ use dbrepo::core::fields::{
 };
 use dbrepo::core::mapping::{MemberStatus, NameWrite};
 use dbrepo::core::page::{Page, PageRequest, PageStart};
-use dbrepo::core::sql::app::NewTask;
+use dbrepo::core::sql::app::{AssigneeFilter, NewTask, TaskQuery, TaskStore};
 use dbrepo::core::sql::manager::{
     ManagerStore, Member, MemberPatch, NamePatch, NewMember, NewTeam, Team,
 };
@@ -192,4 +192,15 @@ pub fn full_name_patch(full: &str) -> MemberPatch {
         names: Some(NamePatch::FullName(FullName::parse(full).unwrap())),
         ..MemberPatch::default()
     }
+}
+
+/// How many tasks `team_id` has.
+pub async fn task_count<T: TaskStore>(tasks: &T, team_id: TeamId) -> usize {
+    let query = TaskQuery {
+        team_id,
+        assignee_id: AssigneeFilter::Any,
+        state: None,
+        page: first(100),
+    };
+    tasks.list_tasks(query).await.unwrap().items.len()
 }

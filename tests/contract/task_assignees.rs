@@ -2,25 +2,14 @@
 //! on what a request writes; deleting a member unassigns its tasks.
 
 use dbrepo::core::Error;
-use dbrepo::core::fields::{MemberId, TeamId, Title};
+use dbrepo::core::fields::{MemberId, Title};
 use dbrepo::core::mapping::MemberStatus::{Active, Archived, Suspended};
 use dbrepo::core::mapping::{Precondition, StatusWrite};
-use dbrepo::core::sql::app::{NewTask, TaskPatch, TaskQuery, TaskState, TaskStore};
+use dbrepo::core::sql::app::{Change, NewTask, TaskPatch, TaskState, TaskStore};
 use dbrepo::core::sql::manager::{ManagerStore, MemberPatch};
 
 use super::Stores;
-use super::support::{assert_err, first, member, new_task, refusal, team, v1};
-
-/// How many tasks `team_id` has.
-async fn task_count<T: TaskStore>(tasks: &T, team_id: TeamId) -> usize {
-    let query = TaskQuery {
-        team_id,
-        assignee_id: None,
-        state: None,
-        page: first(100),
-    };
-    tasks.list_tasks(query).await.unwrap().items.len()
-}
+use super::support::{assert_err, member, new_task, refusal, task_count, team, v1};
 
 pub async fn assignee_must_be_an_active_member_of_the_team<M: ManagerStore, T: TaskStore>(
     stores: Stores<M, T>,
@@ -70,7 +59,7 @@ pub async fn assignee_must_be_an_active_member_of_the_team<M: ManagerStore, T: T
         );
         let patch = TaskPatch {
             title: Some(Title::parse("Changed".into()).unwrap()),
-            assignee_id: Some(Some(assignee)),
+            assignee_id: Change::Set(assignee),
             ..TaskPatch::default()
         };
         let updated = stores.tasks.update_task(task.id, patch).await;
@@ -118,7 +107,7 @@ pub async fn update_without_assignee_keeps_an_assignee_that_became_inactive<
         "the rule applies to what a request writes"
     );
     let reassign = TaskPatch {
-        assignee_id: Some(Some(ada.id)),
+        assignee_id: Change::Set(ada.id),
         ..TaskPatch::default()
     };
     let refused = stores.tasks.update_task(task.id, reassign).await;

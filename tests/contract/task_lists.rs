@@ -6,7 +6,7 @@ use dbrepo::core::mapping::MemberStatus::Active;
 use dbrepo::core::mapping::{Precondition, StatusWrite};
 use dbrepo::core::page::{CreatedCursor, PageRequest};
 use dbrepo::core::sql::app::{
-    NewTask, Task, TaskCursor, TaskPatch, TaskQuery, TaskState, TaskStore,
+    AssigneeFilter, NewTask, Task, TaskCursor, TaskPatch, TaskQuery, TaskState, TaskStore,
 };
 use dbrepo::core::sql::manager::{ManagerStore, MemberPatch};
 use dbrepo::core::{Entity, Error};
@@ -16,9 +16,8 @@ use super::support::{
     assert_err, first, member, new_task, refusal, team, v1, walk_keyset, walk_offset,
 };
 
-/// A filter of a task list: assignee (`None` any, `Some(None)` unassigned)
-/// and state.
-type Filter = (Option<Option<MemberId>>, Option<TaskState>);
+/// A filter of a task list: assignee and state.
+type Filter = (AssigneeFilter, Option<TaskState>);
 
 /// The query of `team_id`'s tasks matching `filter`, for `page`.
 fn query(team_id: TeamId, filter: Filter, page: PageRequest<TaskCursor>) -> TaskQuery {
@@ -47,7 +46,11 @@ fn titles(tasks: &[Task]) -> Vec<&str> {
 fn expected(tasks: &[Task], filter: Filter) -> Vec<String> {
     let mut kept: Vec<&Task> = tasks
         .iter()
-        .filter(|t| filter.0.is_none_or(|a| t.assignee_id == a))
+        .filter(|t| match filter.0 {
+            AssigneeFilter::Any => true,
+            AssigneeFilter::Unassigned => t.assignee_id.is_none(),
+            AssigneeFilter::Member(member) => t.assignee_id == Some(member),
+        })
         .filter(|t| filter.1.is_none_or(|s| t.state == s))
         .collect();
     kept.sort_by_key(|t| (t.create_time, t.id));
@@ -82,7 +85,11 @@ pub async fn tasks_of_unknown_team_is_not_found<M: ManagerStore, T: TaskStore>(
 ) {
     let listed = stores
         .tasks
-        .list_tasks(query(TeamId::generate(), (None, None), first(10)))
+        .list_tasks(query(
+            TeamId::generate(),
+            (AssigneeFilter::Any, None),
+            first(10),
+        ))
         .await;
     assert_err!(
         listed,
@@ -117,14 +124,20 @@ pub async fn task_filters_select_by_assignee_and_state<M: ManagerStore, T: TaskS
     tasks(&*stores.tasks, other.id, &[(None, Todo)]).await;
     let cases: [(Filter, &str); 6] = [
         (
-            (None, None),
+            (AssigneeFilter::Any, None),
             "no filter: every task of the team, none of another",
         ),
-        ((Some(Some(ada)), None), "one member's tasks"),
-        ((Some(None), None), "only unassigned tasks"),
-        ((None, Some(Doing)), "one state"),
-        ((Some(Some(ada)), Some(Doing)), "both filters together"),
-        ((Some(None), Some(Done)), "a combination nothing matches"),
+        ((AssigneeFilter::Member(ada), None), "one member's tasks"),
+        ((AssigneeFilter::Unassigned, None), "only unassigned tasks"),
+        ((AssigneeFilter::Any, Some(Doing)), "one state"),
+        (
+            (AssigneeFilter::Member(ada), Some(Doing)),
+            "both filters together",
+        ),
+        (
+            (AssigneeFilter::Unassigned, Some(Done)),
+            "a combination nothing matches",
+        ),
     ];
     for (filter, why) in cases {
         let listed = stores
@@ -157,7 +170,7 @@ pub async fn task_filter_needs_a_member_of_the_team_of_any_status<M: ManagerStor
         .manager
         .update_member(ada, archive, Precondition::None);
     archived.await.unwrap();
-    let by_ada = query(team.id, (Some(Some(ada)), None), first(10));
+    let by_ada = query(team.id, (AssigneeFilter::Member(ada), None), first(10));
     let listed = stores.tasks.list_tasks(by_ada).await.unwrap();
     assert_eq!(
         titles(&listed.items),
@@ -168,7 +181,7 @@ pub async fn task_filter_needs_a_member_of_the_team_of_any_status<M: ManagerStor
         (outsider, "another team's member"),
         (MemberId::generate(), "nobody"),
     ] {
-        let by_stranger = query(team.id, (Some(Some(stranger)), None), first(10));
+        let by_stranger = query(team.id, (AssigneeFilter::Member(stranger), None), first(10));
         let listed = stores.tasks.list_tasks(by_stranger).await;
         let refused = matches!(listed, Err(Error::FailedPrecondition(_)));
         assert!(refused, "{why}: {listed:?}");
@@ -191,7 +204,10 @@ pub async fn task_pages_visit_each_task_once_at_every_page_size<M: ManagerStore,
         .map(|i| (if i % 2 == 0 { Some(ada) } else { None }, TaskState::Todo))
         .collect();
     let created = tasks(&*stores.tasks, team.id, &specs).await;
-    for filter in [(None, None), (Some(Some(ada)), Some(TaskState::Todo))] {
+    for filter in [
+        (AssigneeFilter::Any, None),
+        (AssigneeFilter::Member(ada), Some(TaskState::Todo)),
+    ] {
         let want = expected(&created, filter);
         for n in [1, 2, 3, 4, 7, 100] {
             let fetch = async |page| stores.tasks.list_tasks(query(team.id, filter, page)).await;
@@ -213,7 +229,7 @@ pub async fn task_pages_visit_each_task_once_at_every_page_size<M: ManagerStore,
     // A cursor stays a position after its task is gone.
     let all = stores
         .tasks
-        .list_tasks(query(team.id, (None, None), first(100)))
+        .list_tasks(query(team.id, (AssigneeFilter::Any, None), first(100)))
         .await
         .unwrap()
         .items;
@@ -222,7 +238,7 @@ pub async fn task_pages_visit_each_task_once_at_every_page_size<M: ManagerStore,
         .tasks
         .list_tasks(query(
             team.id,
-            (None, None),
+            (AssigneeFilter::Any, None),
             super::support::after(cursor(&all[2]), 100),
         ))
         .await

@@ -3,28 +3,17 @@
 use dbrepo::core::fields::{Notes, TaskId, TeamId, Title};
 use dbrepo::core::mapping::MemberStatus::Active;
 use dbrepo::core::mapping::truncate_to_micros;
-use dbrepo::core::sql::app::{NewTask, TaskPatch, TaskQuery, TaskState, TaskStore};
+use dbrepo::core::sql::app::{Change, NewTask, TaskPatch, TaskState, TaskStore};
 use dbrepo::core::sql::manager::ManagerStore;
 use dbrepo::core::{Entity, Error};
 use time::{Duration, OffsetDateTime};
 
 use super::Stores;
-use super::support::{assert_err, first, member, new_task, team, v1};
+use super::support::{assert_err, member, new_task, task_count, team, v1};
 
 /// A due time with a sub-microsecond part, a week from now.
 fn due_in_a_week() -> OffsetDateTime {
     OffsetDateTime::now_utc() + Duration::days(7) + Duration::nanoseconds(1_234_567_891)
-}
-
-/// How many tasks `team_id` has.
-async fn task_count<T: TaskStore>(tasks: &T, team_id: TeamId) -> usize {
-    let query = TaskQuery {
-        team_id,
-        assignee_id: None,
-        state: None,
-        page: first(100),
-    };
-    tasks.list_tasks(query).await.unwrap().items.len()
 }
 
 pub async fn new_task_is_todo_and_reads_back<M: ManagerStore, T: TaskStore>(stores: Stores<M, T>) {
@@ -179,27 +168,33 @@ pub async fn update_can_unassign_and_set_and_clear_due_time<M: ManagerStore, T: 
     let due = due_in_a_week();
     let cases = [
         (
-            Some(Some(ada.id)),
-            None,
+            Change::Set(ada.id),
+            Change::Keep,
             Some(ada.id),
             None,
             "assign an active member",
         ),
         (
-            None,
-            Some(Some(due)),
+            Change::Keep,
+            Change::Set(due),
             Some(ada.id),
             Some(due),
             "set a due time, keep the assignee",
         ),
         (
-            Some(None),
-            None,
+            Change::Clear,
+            Change::Keep,
             None,
             Some(due),
             "unassign, keep the due time",
         ),
-        (None, Some(None), None, None, "clear the due time"),
+        (
+            Change::Keep,
+            Change::Clear,
+            None,
+            None,
+            "clear the due time",
+        ),
     ];
     for (assignee_id, due_time, want_assignee, want_due, why) in cases {
         let patch = TaskPatch {

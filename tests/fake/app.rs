@@ -3,7 +3,9 @@
 use dbrepo::core::fields::{MemberId, TaskId, TeamId};
 use dbrepo::core::mapping::{MemberStatus, truncate_to_micros};
 use dbrepo::core::page::Page;
-use dbrepo::core::sql::app::{NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore};
+use dbrepo::core::sql::app::{
+    AssigneeFilter, Change, NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore,
+};
 use dbrepo::core::{Entity, Error, Result};
 
 use super::{FakeTaskStore, Tables, page_rows};
@@ -60,7 +62,7 @@ impl TaskStore for FakeTaskStore {
         if !tables.teams.contains_key(&query.team_id) {
             return Err(Error::not_found(Entity::Team, query.team_id));
         }
-        if let Some(Some(assignee)) = query.assignee_id {
+        if let AssigneeFilter::Member(assignee) = query.assignee_id {
             let member = tables.members.get(&assignee);
             if member.is_none_or(|m| m.team_id != query.team_id) {
                 return Err(Error::assignee_filter_not_in_team());
@@ -70,7 +72,7 @@ impl TaskStore for FakeTaskStore {
             .tasks
             .values()
             .filter(|t| t.team_id == query.team_id)
-            .filter(|t| query.assignee_id.is_none_or(|a| t.assignee_id == a))
+            .filter(|t| query.assignee_id.admits(t.assignee_id))
             .filter(|t| query.state.is_none_or(|s| t.state == s))
             .cloned()
             .collect();
@@ -94,7 +96,7 @@ impl TaskStore for FakeTaskStore {
             .ok_or_else(|| Error::not_found(Entity::Task, id))?;
         // The rule applies to what the request writes: a patch that leaves
         // the assignee alone keeps one that has become inactive meanwhile.
-        if let Some(Some(assignee)) = patch.assignee_id {
+        if let Change::Set(assignee) = patch.assignee_id {
             check_assignee(&tables, current.team_id, assignee)?;
         }
         let mut next = current.clone();
@@ -107,12 +109,8 @@ impl TaskStore for FakeTaskStore {
         if let Some(state) = patch.state {
             next.state = state;
         }
-        if let Some(assignee) = patch.assignee_id {
-            next.assignee_id = assignee;
-        }
-        if let Some(due_time) = patch.due_time {
-            next.due_time = due_time.map(truncate_to_micros);
-        }
+        next.assignee_id = patch.assignee_id.apply(next.assignee_id);
+        next.due_time = patch.due_time.map(truncate_to_micros).apply(next.due_time);
         next.update_time = self.0.next_update_time(current.update_time);
         tables.tasks.insert(id, next.clone());
         Ok(next)

@@ -6,7 +6,9 @@ use tonic::{Request, Response, Status};
 
 use crate::core::fields::{MemberId, Notes, PageSize, TaskId, TeamId, Title};
 use crate::core::page::{CreatedCursor, PageRequest, PageStart};
-use crate::core::sql::app::{NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore};
+use crate::core::sql::app::{
+    AssigneeFilter, Change, NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore,
+};
 use crate::core::{Error, Violation};
 use crate::proto::app::v1 as pb;
 
@@ -67,11 +69,17 @@ impl<T: TaskStore> pb::task_service_server::TaskService for TaskV1Service<T> {
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
         let r = request.into_inner();
         let team_id = TeamId::parse(&r.team_id).map_err(|v| v.on("team_id"))?;
-        let assignee_id = r.assignee_id.as_deref().map(optional_member).transpose()?;
+        let assignee_id = match r.assignee_id.as_deref().map(optional_member).transpose()? {
+            None => AssigneeFilter::Any,
+            Some(None) => AssigneeFilter::Unassigned,
+            Some(Some(member)) => AssigneeFilter::Member(member),
+        };
         let state = r.state.map(|s| state_from(s, "state")).transpose()?;
         let size = PageSize::parse(r.page_size).map_err(|v| v.on("page_size"))?;
-        let query_key =
-            format!("app.v1.ListTasks|team={team_id}|assignee={assignee_id:?}|state={state:?}");
+        let query_key = format!(
+            "app.v1.ListTasks|team={team_id}|assignee={:?}|state={state:?}",
+            fingerprint(assignee_id)
+        );
         let start = match page_token::decode(&query_key, &r.page_token)? {
             None => PageStart::First,
             Some(p) => PageStart::After(CreatedCursor {
@@ -116,7 +124,11 @@ impl<T: TaskStore> pb::task_service_server::TaskService for TaskV1Service<T> {
                 .transpose()
                 .map_err(|v| v.on("notes"))?,
             state: r.state.map(|s| state_from(s, "state")).transpose()?,
-            assignee_id: r.assignee_id.as_deref().map(optional_member).transpose()?,
+            assignee_id: match r.assignee_id.as_deref().map(optional_member).transpose()? {
+                None => Change::Keep,
+                Some(None) => Change::Clear,
+                Some(Some(member)) => Change::Set(member),
+            },
             due_time: due_time_change(r.due_time.as_ref(), r.clear_due_time)?,
         };
         let task = self.store.update_task(id, patch).await?;
@@ -145,18 +157,29 @@ fn optional_member(value: &str) -> Result<Option<MemberId>, Error> {
         .map_err(|v| v.on("assignee_id"))
 }
 
+/// The assignee filter as page tokens have fingerprinted it since the
+/// first release (the `Debug` text of `Option<Option<MemberId>>`), so a
+/// token survives an upgrade or a rollback in the middle of a listing.
+fn fingerprint(filter: AssigneeFilter) -> Option<Option<MemberId>> {
+    match filter {
+        AssigneeFilter::Any => None,
+        AssigneeFilter::Unassigned => Some(None),
+        AssigneeFilter::Member(member) => Some(Some(member)),
+    }
+}
+
 /// `due_time` sets, `clear_due_time` removes, neither keeps; both is an error.
 fn due_time_change(
     due_time: Option<&prost_types::Timestamp>,
     clear: bool,
-) -> Result<Option<Option<time::OffsetDateTime>>, Error> {
+) -> Result<Change<time::OffsetDateTime>, Error> {
     match (due_time, clear) {
         (Some(_), true) => {
             Err(Violation("cannot be set together with due_time".into()).on("clear_due_time"))
         }
-        (Some(t), false) => Ok(Some(Some(time_from(t, "due_time")?))),
-        (None, true) => Ok(Some(None)),
-        (None, false) => Ok(None),
+        (Some(t), false) => Ok(Change::Set(time_from(t, "due_time")?)),
+        (None, true) => Ok(Change::Clear),
+        (None, false) => Ok(Change::Keep),
     }
 }
 
@@ -203,8 +226,8 @@ mod tests {
         };
         let err = due_time_change(Some(&t), true).unwrap_err();
         assert!(err.to_string().starts_with("clear_due_time:"));
-        assert_eq!(due_time_change(None, true).unwrap(), Some(None));
-        assert_eq!(due_time_change(None, false).unwrap(), None);
+        assert_eq!(due_time_change(None, true).unwrap(), Change::Clear);
+        assert_eq!(due_time_change(None, false).unwrap(), Change::Keep);
     }
 
     #[test]

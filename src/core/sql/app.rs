@@ -87,10 +87,76 @@ pub struct TaskPatch {
     pub notes: Option<Notes>,
     /// New state.
     pub state: Option<TaskState>,
-    /// `Some(None)` unassigns; `Some(Some(id))` assigns an active member of the task's team.
-    pub assignee_id: Option<Option<MemberId>>,
-    /// `Some(None)` removes the due time; `Some(Some(t))` sets it.
-    pub due_time: Option<Option<OffsetDateTime>>,
+    /// Assign an active member of the task's team, unassign, or keep.
+    pub assignee_id: Change<MemberId>,
+    /// Set, remove or keep the due time.
+    pub due_time: Change<OffsetDateTime>,
+}
+
+/// How a patch changes an optional field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Change<T> {
+    /// Leave the field as it is.
+    #[default]
+    Keep,
+    /// Remove the field's value.
+    Clear,
+    /// Write this value.
+    Set(T),
+}
+
+impl<T> Change<T> {
+    /// The field's value after the change.
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Self::Keep => current,
+            Self::Clear => None,
+            Self::Set(value) => Some(value),
+        }
+    }
+
+    /// Whether the field is written, and with what: the two parameters of
+    /// SQL's `CASE WHEN $write THEN $value ELSE column END`.
+    pub fn into_write(self) -> (bool, Option<T>) {
+        match self {
+            Self::Keep => (false, None),
+            Self::Clear => (true, None),
+            Self::Set(value) => (true, Some(value)),
+        }
+    }
+
+    /// The change with the value converted by `f`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Change<U> {
+        match self {
+            Self::Keep => Change::Keep,
+            Self::Clear => Change::Clear,
+            Self::Set(value) => Change::Set(f(value)),
+        }
+    }
+}
+
+/// Which tasks of the team a list admits by their assignee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssigneeFilter {
+    /// Every task.
+    #[default]
+    Any,
+    /// Only unassigned tasks.
+    Unassigned,
+    /// Only this member's tasks; the member must belong to the team (in
+    /// any status), else FAILED_PRECONDITION.
+    Member(MemberId),
+}
+
+impl AssigneeFilter {
+    /// Whether a task assigned to `assignee` passes the filter.
+    pub fn admits(self, assignee: Option<MemberId>) -> bool {
+        match self {
+            Self::Any => true,
+            Self::Unassigned => assignee.is_none(),
+            Self::Member(member) => assignee == Some(member),
+        }
+    }
 }
 
 /// Which tasks a list returns.
@@ -98,10 +164,8 @@ pub struct TaskPatch {
 pub struct TaskQuery {
     /// An existing team (NOT_FOUND otherwise).
     pub team_id: TeamId,
-    /// `None`: any; `Some(None)`: only unassigned; `Some(Some(id))`: only
-    /// that member's, who must be a member of the team (of any status),
-    /// else FAILED_PRECONDITION, as for every unknown assignee.
-    pub assignee_id: Option<Option<MemberId>>,
+    /// Which assignees' tasks.
+    pub assignee_id: AssigneeFilter,
     /// Only tasks in this state.
     pub state: Option<TaskState>,
     /// Which page, ordered by create time, then id.

@@ -168,8 +168,8 @@ impl TaskStore for PgTaskStore {
     }
 
     async fn update_task(&self, id: TaskId, patch: TaskPatch) -> Result<Task> {
-        let (set_assignee, assignee) = split_option(patch.assignee_id);
-        let (set_due, due) = split_option(patch.due_time);
+        let (set_assignee, assignee) = patch.assignee_id.into_write();
+        let (set_due, due) = patch.due_time.into_write();
         let patch = &patch;
         // updated_at strictly increases, as for members, so clients can
         // order observations of a task by it.
@@ -229,14 +229,6 @@ impl TaskStore for PgTaskStore {
             return Err(Error::not_found(Entity::Task, id));
         }
         Ok(())
-    }
-}
-
-/// `Some(value)` → (true, value): "set this field, possibly to nothing".
-fn split_option<T>(change: Option<Option<T>>) -> (bool, Option<T>) {
-    match change {
-        Some(value) => (true, value),
-        None => (false, None),
     }
 }
 
