@@ -2,11 +2,14 @@
 //! renamed after the read is never given the split of its old name, and a
 //! row a writer holds is skipped, never waited for.
 
-use std::sync::Mutex;
+use std::cell::RefCell;
+use std::sync::Once;
 use std::time::Duration;
 
 use sqlx::PgPool;
+use tracing::Level;
 use tracing::field::{Field, Visit};
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use uuid::Uuid;
 
@@ -14,22 +17,41 @@ use super::{BATCH, backfill, stored_names};
 use crate::previous_release::PreviousRelease;
 use crate::support::TestDatabase;
 
-/// Runs `hook` once, at the backfill's first "backfill window read" event:
-/// after a window was read and before its split is written.
-struct BetweenReadAndWrite<F> {
-    hook: Mutex<Option<F>>,
+thread_local! {
+    /// The hook of the test running on this thread, if it set one.
+    static HOOK: RefCell<Option<Box<dyn FnOnce()>>> = RefCell::new(None);
 }
 
-impl<S, F> Layer<S> for BetweenReadAndWrite<F>
-where
-    S: tracing::Subscriber,
-    F: FnOnce() + Send + 'static,
-{
+/// Runs `hook` once, at this thread's next "backfill window read" event:
+/// after a window was read and before its split is written.
+///
+/// One global subscriber serves every test of this binary and each test
+/// keeps its hook on its own thread (a `#[tokio::test]` runs the backfill
+/// on the test's thread). A scoped subscriber (`set_default`) is not enough:
+/// while it is the only one registered, tracing-core caches a callsite's
+/// interest from the default of whichever thread reaches it first
+/// (tokio-rs/tracing#3611), so a parallel test that runs a backfill without
+/// a subscriber silences these events for every thread.
+fn between_read_and_write(hook: impl FnOnce() + 'static) {
+    static GLOBAL: Once = Once::new();
+    GLOBAL.call_once(|| {
+        let backfill_only = Targets::new().with_target("dbrepo_migrations::backfill", Level::DEBUG);
+        let subscriber = tracing_subscriber::registry().with(WindowRead.with_filter(backfill_only));
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in this test binary");
+    });
+    HOOK.with(|slot| *slot.borrow_mut() = Some(Box::new(hook)));
+}
+
+/// Calls this thread's hook when the backfill reports a window read.
+struct WindowRead;
+
+impl<S: tracing::Subscriber> Layer<S> for WindowRead {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         let mut message = Message::default();
         event.record(&mut message);
         if message.0 == "backfill window read"
-            && let Some(hook) = self.hook.lock().expect("hook").take()
+            && let Some(hook) = HOOK.with(|slot| slot.borrow_mut().take())
         {
             hook();
         }
@@ -78,17 +100,8 @@ async fn a_row_renamed_between_the_read_and_the_write_gets_the_split_of_its_new_
     let renamed = old.create_member(team, "Stale Name", false).await;
     let untouched = old.create_member(team, "Ada Lovelace", false).await;
     let fresh = "Fresh\u{3000}Name  Here";
-    let hook = BetweenReadAndWrite {
-        hook: Mutex::new(Some(rename_by_previous_release(
-            db.service_url(),
-            renamed,
-            fresh,
-        ))),
-    };
-    let report = {
-        let _events = tracing::subscriber::set_default(tracing_subscriber::registry().with(hook));
-        backfill(&db, BATCH, None).await
-    };
+    between_read_and_write(rename_by_previous_release(db.service_url(), renamed, fresh));
+    let report = backfill(&db, BATCH, None).await;
 
     let (full, given, family) = stored_names(db.pool(), renamed).await;
     assert_eq!(full, fresh, "the rename happened between read and write");

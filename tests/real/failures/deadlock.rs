@@ -13,11 +13,14 @@ use crate::support::{TestDatabase, cluster};
 #[tokio::test]
 async fn a_delete_chosen_as_deadlock_victim_is_retried_and_succeeds() {
     let db = TestDatabase::new().await;
-    // The service's session waits first, so its deadlock check runs first
-    // and finds the cycle: it is the victim. A second is ample time for the
-    // test's session to close the cycle before that check.
+    // PostgreSQL checks for a deadlock once per wait, deadlock_timeout after
+    // the wait began, and aborts the session whose check finds the cycle.
+    // The service's sessions check after 5 s: ample time, even on a loaded
+    // machine, for the test's session to close the cycle. The test's session
+    // checks only after a minute, so the service's check always comes first
+    // and the delete is the victim.
     let mut admin = cluster().await.superuser_connection("postgres").await;
-    let sql = format!("ALTER DATABASE {} SET deadlock_timeout = '1s'", db.name());
+    let sql = format!("ALTER DATABASE {} SET deadlock_timeout = '5s'", db.name());
     admin.execute(AssertSqlSafe(sql)).await.unwrap();
     let pool = service_pool(&db, 2, 10_000).await;
     let mut server = serve(&pool).await;
@@ -28,6 +31,10 @@ async fn a_delete_chosen_as_deadlock_victim_is_retried_and_succeeds() {
     // then waits for the task (ON DELETE SET NULL); the test's transaction
     // then asks for the member: a cycle.
     let mut tx = owner.begin().await.unwrap();
+    sqlx::query("SET LOCAL deadlock_timeout = '60s'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     sqlx::query("UPDATE app.tasks SET notes = 'held' WHERE id = $1::uuid")
         .bind(&f.task_id)
         .execute(&mut *tx)
