@@ -21,7 +21,22 @@ use prost_types::Timestamp;
 use time::OffsetDateTime;
 
 use crate::core::fields;
-use crate::core::{Error, Violation};
+use crate::core::{Error, OnField, Violation};
+
+/// `TryFrom` for requests whose only field is an `id`: the id, or
+/// INVALID_ARGUMENT on `id`.
+macro_rules! id_requests {
+    ($($request:ty => $id:ty),+ $(,)?) => {$(
+        impl TryFrom<$request> for $id {
+            type Error = crate::core::Error;
+
+            fn try_from(r: $request) -> Result<Self, Self::Error> {
+                crate::core::OnField::field(<$id>::parse(&r.id), "id")
+            }
+        }
+    )+};
+}
+use id_requests;
 
 /// A core time as a protobuf timestamp.
 pub(crate) fn timestamp(time: OffsetDateTime) -> Timestamp {
@@ -37,7 +52,7 @@ pub(crate) fn timestamp(time: OffsetDateTime) -> Timestamp {
 pub(crate) fn time_from(ts: &Timestamp, field: &'static str) -> Result<OffsetDateTime, Error> {
     fields::Timestamp::from_unix(ts.seconds, ts.nanos)
         .map(fields::Timestamp::get)
-        .map_err(|v| v.on(field))
+        .field(field)
 }
 
 /// A protobuf enum number as `E`; unknown numbers and UNSPECIFIED (0) are

@@ -18,13 +18,15 @@ use uuid::Uuid;
 
 use crate::core::fields::{Timestamp, check_no_nul};
 use crate::core::mapping::micros;
-use crate::core::page::Page;
+use crate::core::page::{CreatedCursor, NameCursor, Page, PageStart};
 use crate::core::{Error, Violation};
 
 const FIELD: &str = "page_token";
 const CHECKSUM_LEN: usize = 8;
 
-/// The position a token encodes: the last item's sort key and id.
+/// The position a token encodes: the last item's sort key and id. A list
+/// orders by a name or by a time; the other key stays at its zero value,
+/// which protobuf leaves out of the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
     /// The last item's name (team lists), else empty.
@@ -33,6 +35,76 @@ pub struct Position {
     pub time: OffsetDateTime,
     /// The last item's id.
     pub id: Uuid,
+}
+
+/// A list request as core reads it, and the text its page tokens
+/// fingerprint: the RPC and every filter, not the page size.
+#[derive(Debug)]
+pub struct Listing<Q> {
+    /// The query for the store.
+    pub query: Q,
+    /// The fingerprinted text; a token of another text is refused.
+    pub key: String,
+}
+
+/// A list position a page token can carry.
+pub trait Cursor: Sized {
+    /// The position the token stores.
+    fn position(&self) -> Position;
+    /// The cursor of a position read from a token of this list.
+    fn from_position(position: Position) -> Self;
+}
+
+impl<Id: Copy + Into<Uuid> + From<Uuid>> Cursor for NameCursor<Id> {
+    fn position(&self) -> Position {
+        Position {
+            name: self.name.clone(),
+            time: OffsetDateTime::UNIX_EPOCH,
+            id: self.id.into(),
+        }
+    }
+
+    fn from_position(position: Position) -> Self {
+        NameCursor {
+            name: position.name,
+            id: position.id.into(),
+        }
+    }
+}
+
+impl<Id: Copy + Into<Uuid> + From<Uuid>> Cursor for CreatedCursor<Id> {
+    fn position(&self) -> Position {
+        Position {
+            name: String::new(),
+            time: self.create_time,
+            id: self.id.into(),
+        }
+    }
+
+    fn from_position(position: Position) -> Self {
+        CreatedCursor {
+            create_time: position.time,
+            id: position.id.into(),
+        }
+    }
+}
+
+/// Where the page `token` asks for starts in the list `query` describes:
+/// the first page for an empty token, else after the token's cursor.
+pub fn start<C: Cursor>(query: &str, token: &str) -> Result<PageStart<C>, Error> {
+    Ok(match decode(query, token)? {
+        None => PageStart::First,
+        Some(position) => PageStart::After(C::from_position(position)),
+    })
+}
+
+/// The token of the page after `page`: empty when there is none, else the
+/// token of its last item's `cursor`.
+pub fn next<T, C: Cursor>(query: &str, page: &Page<T>, cursor: impl FnOnce(&T) -> C) -> String {
+    match page.items.last() {
+        Some(last) if page.has_more => encode(query, &cursor(last).position()),
+        _ => String::new(),
+    }
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -56,7 +128,8 @@ fn checksum(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The token of `position` for the query described by `query` (a canonical
-/// string naming the RPC and every filter).
+/// string naming the RPC and every filter). Lists build tokens with
+/// [`next`]; this lower level also builds tokens no list would, for tests.
 pub fn encode(query: &str, position: &Position) -> String {
     let mut bytes = Payload {
         query: fingerprint(query),
@@ -70,17 +143,8 @@ pub fn encode(query: &str, position: &Position) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The token of the page after `page`: empty when there is none, else the
-/// token of its last item's `position`.
-pub fn after<T>(query: &str, page: &Page<T>, position: impl FnOnce(&T) -> Position) -> String {
-    match page.items.last() {
-        Some(last) if page.has_more => encode(query, &position(last)),
-        _ => String::new(),
-    }
-}
-
 /// The position of `token` (`None` for an empty token: the first page).
-pub fn decode(query: &str, token: &str) -> Result<Option<Position>, Error> {
+fn decode(query: &str, token: &str) -> Result<Option<Position>, Error> {
     if token.is_empty() {
         return Ok(None);
     }

@@ -128,6 +128,19 @@ impl Violation {
     }
 }
 
+/// Names the request field a parse failed on, at the edge where the field
+/// is known: `TeamName::parse(r.name).field("name")?`.
+pub trait OnField<T> {
+    /// The value, or INVALID_ARGUMENT naming `field`.
+    fn field(self, field: &'static str) -> Result<T>;
+}
+
+impl<T> OnField<T> for std::result::Result<T, Violation> {
+    fn field(self, field: &'static str) -> Result<T> {
+        self.map_err(|violation| violation.on(field))
+    }
+}
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -11,4 +11,4 @@ pub mod mapping;
 pub mod page;
 pub mod sql;
 
-pub use error::{Entity, Error, Result, Violation};
+pub use error::{Entity, Error, OnField, Result, Violation};

@@ -5,15 +5,15 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use crate::core::fields::{MemberId, Notes, PageSize, TaskId, TeamId, Title};
-use crate::core::page::{CreatedCursor, PageRequest, PageStart};
+use crate::core::page::{CreatedCursor, PageRequest};
 use crate::core::sql::app::{
     AssigneeFilter, Change, NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore,
 };
-use crate::core::{Error, Violation};
+use crate::core::{Error, OnField, Violation};
 use crate::proto::app::v1 as pb;
 
-use super::super::page_token::{self, Position};
-use super::super::{known_enum, time_from, timestamp};
+use super::super::page_token::{self, Listing};
+use super::super::{id_requests, known_enum, time_from, timestamp};
 
 /// The v1 task service over a task store.
 #[derive(Debug)]
@@ -34,19 +34,10 @@ impl<T: TaskStore> pb::task_service_server::TaskService for TaskV1Service<T> {
         &self,
         request: Request<pb::CreateTaskRequest>,
     ) -> Result<Response<pb::CreateTaskResponse>, Status> {
-        let r = request.into_inner();
-        let task = NewTask {
-            team_id: TeamId::parse(&r.team_id).map_err(|v| v.on("team_id"))?,
-            title: Title::parse(r.title).map_err(|v| v.on("title"))?,
-            notes: Notes::parse(r.notes).map_err(|v| v.on("notes"))?,
-            assignee_id: optional_member(r.assignee_id.as_deref().unwrap_or(""))?,
-            due_time: r
-                .due_time
-                .as_ref()
-                .map(|t| time_from(t, "due_time"))
-                .transpose()?,
-        };
-        let task = self.store.create_task(task).await?;
+        let task = self
+            .store
+            .create_task(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::CreateTaskResponse {
             task: Some(task_to_pb(task)),
         }))
@@ -56,8 +47,10 @@ impl<T: TaskStore> pb::task_service_server::TaskService for TaskV1Service<T> {
         &self,
         request: Request<pb::GetTaskRequest>,
     ) -> Result<Response<pb::GetTaskResponse>, Status> {
-        let id = TaskId::parse(&request.into_inner().id).map_err(|v| v.on("id"))?;
-        let task = self.store.get_task(id).await?;
+        let task = self
+            .store
+            .get_task(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::GetTaskResponse {
             task: Some(task_to_pb(task)),
         }))
@@ -67,37 +60,11 @@ impl<T: TaskStore> pb::task_service_server::TaskService for TaskV1Service<T> {
         &self,
         request: Request<pb::ListTasksRequest>,
     ) -> Result<Response<pb::ListTasksResponse>, Status> {
-        let r = request.into_inner();
-        let team_id = TeamId::parse(&r.team_id).map_err(|v| v.on("team_id"))?;
-        let assignee_id = match r.assignee_id.as_deref().map(optional_member).transpose()? {
-            None => AssigneeFilter::Any,
-            Some(None) => AssigneeFilter::Unassigned,
-            Some(Some(member)) => AssigneeFilter::Member(member),
-        };
-        let state = r.state.map(|s| state_from(s, "state")).transpose()?;
-        let size = PageSize::parse(r.page_size).map_err(|v| v.on("page_size"))?;
-        let query_key = format!(
-            "app.v1.ListTasks|team={team_id}|assignee={:?}|state={state:?}",
-            fingerprint(assignee_id)
-        );
-        let start = match page_token::decode(&query_key, &r.page_token)? {
-            None => PageStart::First,
-            Some(p) => PageStart::After(CreatedCursor {
-                create_time: p.time,
-                id: TaskId(p.id),
-            }),
-        };
-        let query = TaskQuery {
-            team_id,
-            assignee_id,
-            state,
-            page: PageRequest { start, size },
-        };
+        let Listing { query, key } = request.into_inner().try_into()?;
         let page = self.store.list_tasks(query).await?;
-        let next_page_token = page_token::after(&query_key, &page, |last| Position {
-            name: String::new(),
-            time: last.create_time,
-            id: last.id.0,
+        let next_page_token = page_token::next(&key, &page, |last| CreatedCursor {
+            create_time: last.create_time,
+            id: last.id,
         });
         let tasks = page.items.into_iter().map(task_to_pb).collect();
         Ok(Response::new(pb::ListTasksResponse {
@@ -110,27 +77,7 @@ impl<T: TaskStore> pb::task_service_server::TaskService for TaskV1Service<T> {
         &self,
         request: Request<pb::UpdateTaskRequest>,
     ) -> Result<Response<pb::UpdateTaskResponse>, Status> {
-        let r = request.into_inner();
-        let id = TaskId::parse(&r.id).map_err(|v| v.on("id"))?;
-        let patch = TaskPatch {
-            title: r
-                .title
-                .map(Title::parse)
-                .transpose()
-                .map_err(|v| v.on("title"))?,
-            notes: r
-                .notes
-                .map(Notes::parse)
-                .transpose()
-                .map_err(|v| v.on("notes"))?,
-            state: r.state.map(|s| state_from(s, "state")).transpose()?,
-            assignee_id: match r.assignee_id.as_deref().map(optional_member).transpose()? {
-                None => Change::Keep,
-                Some(None) => Change::Clear,
-                Some(Some(member)) => Change::Set(member),
-            },
-            due_time: due_time_change(r.due_time.as_ref(), r.clear_due_time)?,
-        };
+        let Update(id, patch) = request.into_inner().try_into()?;
         let task = self.store.update_task(id, patch).await?;
         Ok(Response::new(pb::UpdateTaskResponse {
             task: Some(task_to_pb(task)),
@@ -141,31 +88,100 @@ impl<T: TaskStore> pb::task_service_server::TaskService for TaskV1Service<T> {
         &self,
         request: Request<pb::DeleteTaskRequest>,
     ) -> Result<Response<pb::DeleteTaskResponse>, Status> {
-        let id = TaskId::parse(&request.into_inner().id).map_err(|v| v.on("id"))?;
-        self.store.delete_task(id).await?;
+        self.store
+            .delete_task(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::DeleteTaskResponse {}))
     }
 }
 
-/// An assignee field: empty means none, otherwise a member id.
-fn optional_member(value: &str) -> Result<Option<MemberId>, Error> {
-    if value.is_empty() {
-        return Ok(None);
-    }
-    MemberId::parse(value)
-        .map(Some)
-        .map_err(|v| v.on("assignee_id"))
+id_requests! {
+    pb::GetTaskRequest => TaskId,
+    pb::DeleteTaskRequest => TaskId,
 }
 
-/// The assignee filter as page tokens have fingerprinted it since the
-/// first release (the `Debug` text of `Option<Option<MemberId>>`), so a
-/// token survives an upgrade or a rollback in the middle of a listing.
-fn fingerprint(filter: AssigneeFilter) -> Option<Option<MemberId>> {
-    match filter {
-        AssigneeFilter::Any => None,
-        AssigneeFilter::Unassigned => Some(None),
-        AssigneeFilter::Member(member) => Some(Some(member)),
+impl TryFrom<pb::CreateTaskRequest> for NewTask {
+    type Error = Error;
+
+    fn try_from(r: pb::CreateTaskRequest) -> Result<Self, Error> {
+        Ok(NewTask {
+            team_id: TeamId::parse(&r.team_id).field("team_id")?,
+            title: Title::parse(r.title).field("title")?,
+            notes: Notes::parse(r.notes).field("notes")?,
+            assignee_id: assignee(r.assignee_id.as_deref())?.flatten(),
+            due_time: r
+                .due_time
+                .as_ref()
+                .map(|t| time_from(t, "due_time"))
+                .transpose()?,
+        })
     }
+}
+
+impl TryFrom<pb::ListTasksRequest> for Listing<TaskQuery> {
+    type Error = Error;
+
+    fn try_from(r: pb::ListTasksRequest) -> Result<Self, Error> {
+        let team_id = TeamId::parse(&r.team_id).field("team_id")?;
+        let assignee_id = AssigneeFilter::from(assignee(r.assignee_id.as_deref())?);
+        let state = r.state.map(|s| state_from(s, "state")).transpose()?;
+        let size = PageSize::parse(r.page_size).field("page_size")?;
+        let key = list_tasks_key(team_id, assignee_id, state);
+        let start = page_token::start(&key, &r.page_token)?;
+        let query = TaskQuery {
+            team_id,
+            assignee_id,
+            state,
+            page: PageRequest { start, size },
+        };
+        Ok(Listing { query, key })
+    }
+}
+
+/// Which task an update changes, and how.
+struct Update(TaskId, TaskPatch);
+
+impl TryFrom<pb::UpdateTaskRequest> for Update {
+    type Error = Error;
+
+    fn try_from(r: pb::UpdateTaskRequest) -> Result<Self, Error> {
+        let id = TaskId::parse(&r.id).field("id")?;
+        let patch = TaskPatch {
+            title: r.title.map(Title::parse).transpose().field("title")?,
+            notes: r.notes.map(Notes::parse).transpose().field("notes")?,
+            state: r.state.map(|s| state_from(s, "state")).transpose()?,
+            assignee_id: Change::from(assignee(r.assignee_id.as_deref())?),
+            due_time: due_time_change(r.due_time.as_ref(), r.clear_due_time)?,
+        };
+        Ok(Update(id, patch))
+    }
+}
+
+/// The `assignee_id` field: absent, empty (no one) or a member id.
+fn assignee(value: Option<&str>) -> Result<Option<Option<MemberId>>, Error> {
+    let member = |id: &str| match id {
+        "" => Ok(None),
+        id => MemberId::parse(id).map(Some),
+    };
+    value.map(member).transpose().field("assignee_id")
+}
+
+/// The text ListTasks tokens fingerprint, spelled exactly as the first
+/// release spelled it (the `Debug` text of its filter types; pinned by a
+/// test), so a token survives an upgrade or a rollback mid-listing.
+fn list_tasks_key(team: TeamId, assignee: AssigneeFilter, state: Option<TaskState>) -> String {
+    let assignee = match assignee {
+        AssigneeFilter::Any => "None".to_owned(),
+        AssigneeFilter::Unassigned => "Some(None)".to_owned(),
+        AssigneeFilter::Member(member) => format!("Some(Some(MemberId({member})))"),
+    };
+    let state = match state {
+        None => "None",
+        Some(TaskState::Todo) => "Some(Todo)",
+        Some(TaskState::Doing) => "Some(Doing)",
+        Some(TaskState::Done) => "Some(Done)",
+    };
+    format!("app.v1.ListTasks|team={team}|assignee={assignee}|state={state}")
 }
 
 /// `due_time` sets, `clear_due_time` removes, neither keeps; both is an error.
@@ -252,12 +268,40 @@ mod tests {
 
     #[test]
     fn empty_assignee_means_none() {
-        assert_eq!(optional_member("").unwrap(), None);
+        assert_eq!(assignee(Some("")).unwrap(), Some(None));
+        assert_eq!(assignee(None).unwrap(), None);
         assert!(
-            optional_member("nope")
+            assignee(Some("nope"))
                 .unwrap_err()
                 .to_string()
                 .starts_with("assignee_id:")
         );
+    }
+
+    /// Tokens of earlier releases fingerprinted the `Debug` text of
+    /// `Option<Option<MemberId>>` and `Option<TaskState>`: the key must
+    /// stay byte for byte what it was, or their tokens would be refused.
+    #[test]
+    fn list_tasks_key_is_the_text_earlier_releases_fingerprinted() {
+        let team = TeamId::generate();
+        let member = MemberId::generate();
+        let filters: [(_, Option<Option<MemberId>>); 3] = [
+            (AssigneeFilter::Any, None),
+            (AssigneeFilter::Unassigned, Some(None)),
+            (AssigneeFilter::Member(member), Some(Some(member))),
+        ];
+        let states = [
+            None,
+            Some(TaskState::Todo),
+            Some(TaskState::Doing),
+            Some(TaskState::Done),
+        ];
+        for (filter, as_earlier) in filters {
+            for state in states {
+                let earlier =
+                    format!("app.v1.ListTasks|team={team}|assignee={as_earlier:?}|state={state:?}");
+                assert_eq!(list_tasks_key(team, filter, state), earlier);
+            }
+        }
     }
 }

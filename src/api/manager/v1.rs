@@ -14,10 +14,10 @@ use crate::core::page::{PageRequest, PageStart};
 use crate::core::sql::manager::{
     ManagerStore, Member, MemberPatch, MemberQuery, NamePatch, NewMember, NewTeam, Team,
 };
-use crate::core::{Error, Violation};
+use crate::core::{Error, OnField};
 use crate::proto::manager::v1 as pb;
 
-use super::super::timestamp;
+use super::super::{id_requests, timestamp};
 
 /// The v1 service over a manager store.
 #[derive(Debug)]
@@ -38,12 +38,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         &self,
         request: Request<pb::CreateTeamRequest>,
     ) -> Result<Response<pb::CreateTeamResponse>, Status> {
-        let r = request.into_inner();
-        let team = NewTeam {
-            name: TeamName::parse(r.name).map_err(|v| v.on("name"))?,
-            description: Description::parse(r.description).map_err(|v| v.on("description"))?,
-        };
-        let team = self.store.create_team(team).await?;
+        let team = self
+            .store
+            .create_team(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::CreateTeamResponse {
             team: Some(team_to_pb(team)),
         }))
@@ -53,8 +51,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         &self,
         request: Request<pb::GetTeamRequest>,
     ) -> Result<Response<pb::GetTeamResponse>, Status> {
-        let id = TeamId::parse(&request.into_inner().id).map_err(|v| v.on("id"))?;
-        let team = self.store.get_team(id).await?;
+        let team = self
+            .store
+            .get_team(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::GetTeamResponse {
             team: Some(team_to_pb(team)),
         }))
@@ -64,9 +64,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         &self,
         request: Request<pb::ListTeamsRequest>,
     ) -> Result<Response<pb::ListTeamsResponse>, Status> {
-        let r = request.into_inner();
-        let page = offset_page(r.offset, r.limit)?;
-        let page = self.store.list_teams(page).await?;
+        let page = self
+            .store
+            .list_teams(request.into_inner().try_into()?)
+            .await?;
         let teams = page.items.into_iter().map(team_to_pb).collect();
         Ok(Response::new(pb::ListTeamsResponse { teams }))
     }
@@ -75,16 +76,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         &self,
         request: Request<pb::CreateMemberRequest>,
     ) -> Result<Response<pb::CreateMemberResponse>, Status> {
-        let r = request.into_inner();
-        let member = NewMember {
-            team_id: TeamId::parse(&r.team_id).map_err(|v| v.on("team_id"))?,
-            names: NameWrite::FullName(
-                FullName::parse(&r.full_name).map_err(|v| v.on("full_name"))?,
-            ),
-            email: Email::parse(r.email).map_err(|v| v.on("email"))?,
-            status: MemberStatus::Active,
-        };
-        let member = self.store.create_member(member).await?;
+        let member = self
+            .store
+            .create_member(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::CreateMemberResponse {
             member: Some(member_to_pb(member)),
         }))
@@ -94,8 +89,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         &self,
         request: Request<pb::GetMemberRequest>,
     ) -> Result<Response<pb::GetMemberResponse>, Status> {
-        let id = MemberId::parse(&request.into_inner().id).map_err(|v| v.on("id"))?;
-        let member = self.store.get_member(id).await?;
+        let member = self
+            .store
+            .get_member(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::GetMemberResponse {
             member: Some(member_to_pb(member)),
         }))
@@ -105,18 +102,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         &self,
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
-        let r = request.into_inner();
-        let statuses = if r.include_archived {
-            Vec::new()
-        } else {
-            vec![MemberStatus::Active, MemberStatus::Suspended]
-        };
-        let query = MemberQuery {
-            team_id: TeamId::parse(&r.team_id).map_err(|v| v.on("team_id"))?,
-            statuses,
-            page: offset_page(r.offset, r.limit)?,
-        };
-        let page = self.store.list_members(query).await?;
+        let page = self
+            .store
+            .list_members(request.into_inner().try_into()?)
+            .await?;
         let members = page.items.into_iter().map(member_to_pb).collect();
         Ok(Response::new(pb::ListMembersResponse { members }))
     }
@@ -125,23 +114,7 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         &self,
         request: Request<pb::UpdateMemberRequest>,
     ) -> Result<Response<pb::UpdateMemberResponse>, Status> {
-        let r = request.into_inner();
-        let id = MemberId::parse(&r.id).map_err(|v| v.on("id"))?;
-        let patch = MemberPatch {
-            names: r
-                .full_name
-                .as_deref()
-                .map(FullName::parse)
-                .transpose()
-                .map_err(|v| v.on("full_name"))?
-                .map(NamePatch::FullName),
-            email: r
-                .email
-                .map(Email::parse)
-                .transpose()
-                .map_err(|v| v.on("email"))?,
-            status: r.archived.map(StatusWrite::V1Archived),
-        };
+        let Update(id, patch) = request.into_inner().try_into()?;
         let member = self
             .store
             .update_member(id, patch, Precondition::None)
@@ -155,17 +128,92 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV1Se
         &self,
         request: Request<pb::DeleteMemberRequest>,
     ) -> Result<Response<pb::DeleteMemberResponse>, Status> {
-        let id = MemberId::parse(&request.into_inner().id).map_err(|v| v.on("id"))?;
+        let id = request.into_inner().try_into()?;
         self.store.delete_member(id, Precondition::None).await?;
         Ok(Response::new(pb::DeleteMemberResponse {}))
+    }
+}
+
+id_requests! {
+    pb::GetTeamRequest => TeamId,
+    pb::GetMemberRequest => MemberId,
+    pb::DeleteMemberRequest => MemberId,
+}
+
+impl TryFrom<pb::CreateTeamRequest> for NewTeam {
+    type Error = Error;
+
+    fn try_from(r: pb::CreateTeamRequest) -> Result<Self, Error> {
+        Ok(NewTeam {
+            name: TeamName::parse(r.name).field("name")?,
+            description: Description::parse(r.description).field("description")?,
+        })
+    }
+}
+
+impl<C> TryFrom<pb::ListTeamsRequest> for PageRequest<C> {
+    type Error = Error;
+
+    fn try_from(r: pb::ListTeamsRequest) -> Result<Self, Error> {
+        offset_page(r.offset, r.limit)
+    }
+}
+
+impl TryFrom<pb::CreateMemberRequest> for NewMember {
+    type Error = Error;
+
+    fn try_from(r: pb::CreateMemberRequest) -> Result<Self, Error> {
+        Ok(NewMember {
+            team_id: TeamId::parse(&r.team_id).field("team_id")?,
+            names: NameWrite::FullName(FullName::parse(&r.full_name).field("full_name")?),
+            email: Email::parse(r.email).field("email")?,
+            status: MemberStatus::Active,
+        })
+    }
+}
+
+/// v1 lists active and suspended members, or every member with
+/// `include_archived`.
+impl TryFrom<pb::ListMembersRequest> for MemberQuery {
+    type Error = Error;
+
+    fn try_from(r: pb::ListMembersRequest) -> Result<Self, Error> {
+        let statuses = if r.include_archived {
+            Vec::new()
+        } else {
+            vec![MemberStatus::Active, MemberStatus::Suspended]
+        };
+        Ok(MemberQuery {
+            team_id: TeamId::parse(&r.team_id).field("team_id")?,
+            statuses,
+            page: offset_page(r.offset, r.limit)?,
+        })
+    }
+}
+
+/// Which member an update changes, and how.
+struct Update(MemberId, MemberPatch);
+
+impl TryFrom<pb::UpdateMemberRequest> for Update {
+    type Error = Error;
+
+    fn try_from(r: pb::UpdateMemberRequest) -> Result<Self, Error> {
+        let id = MemberId::parse(&r.id).field("id")?;
+        let full_name = r.full_name.as_deref().map(FullName::parse).transpose();
+        let patch = MemberPatch {
+            names: full_name.field("full_name")?.map(NamePatch::FullName),
+            email: r.email.map(Email::parse).transpose().field("email")?,
+            status: r.archived.map(StatusWrite::V1Archived),
+        };
+        Ok(Update(id, patch))
     }
 }
 
 /// v1's offset/limit as a core page request.
 fn offset_page<C>(offset: i32, limit: i32) -> Result<PageRequest<C>, Error> {
     Ok(PageRequest {
-        start: PageStart::Offset(Offset::parse(offset).map_err(|v: Violation| v.on("offset"))?),
-        size: PageSize::parse(limit).map_err(|v| v.on("limit"))?,
+        start: PageStart::Offset(Offset::parse(offset).field("offset")?),
+        size: PageSize::parse(limit).field("limit")?,
     })
 }
 

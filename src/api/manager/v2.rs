@@ -10,15 +10,15 @@ use crate::core::fields::{
     Description, Email, FamilyName, GivenName, MemberId, PageSize, TeamId, TeamName, check_no_nul,
 };
 use crate::core::mapping::{Etag, MemberStatus, NameWrite, Precondition, StatusWrite};
-use crate::core::page::{CreatedCursor, NameCursor, PageRequest, PageStart};
+use crate::core::page::{CreatedCursor, NameCursor, PageRequest};
 use crate::core::sql::manager::{
     ManagerStore, Member, MemberPatch, MemberQuery, NamePatch, NewMember, NewTeam, Team,
 };
-use crate::core::{Error, Violation};
+use crate::core::{Error, OnField, Violation};
 use crate::proto::manager::v2 as pb;
 
-use super::super::page_token::{self, Position};
-use super::super::{known_enum, timestamp};
+use super::super::page_token::{self, Listing};
+use super::super::{id_requests, known_enum, timestamp};
 
 const LIST_TEAMS: &str = "manager.v2.ListTeams";
 
@@ -41,12 +41,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         &self,
         request: Request<pb::CreateTeamRequest>,
     ) -> Result<Response<pb::CreateTeamResponse>, Status> {
-        let r = request.into_inner();
-        let team = NewTeam {
-            name: TeamName::parse(r.display_name).map_err(|v| v.on("display_name"))?,
-            description: Description::parse(r.description).map_err(|v| v.on("description"))?,
-        };
-        let team = self.store.create_team(team).await?;
+        let team = self
+            .store
+            .create_team(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::CreateTeamResponse {
             team: Some(team_to_pb(team)),
         }))
@@ -56,8 +54,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         &self,
         request: Request<pb::GetTeamRequest>,
     ) -> Result<Response<pb::GetTeamResponse>, Status> {
-        let id = TeamId::parse(&request.into_inner().id).map_err(|v| v.on("id"))?;
-        let team = self.store.get_team(id).await?;
+        let team = self
+            .store
+            .get_team(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::GetTeamResponse {
             team: Some(team_to_pb(team)),
         }))
@@ -67,20 +67,11 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         &self,
         request: Request<pb::ListTeamsRequest>,
     ) -> Result<Response<pb::ListTeamsResponse>, Status> {
-        let r = request.into_inner();
-        let size = PageSize::parse(r.page_size).map_err(|v| v.on("page_size"))?;
-        let start = match page_token::decode(LIST_TEAMS, &r.page_token)? {
-            None => PageStart::First,
-            Some(p) => PageStart::After(NameCursor {
-                name: p.name,
-                id: TeamId(p.id),
-            }),
-        };
-        let page = self.store.list_teams(PageRequest { start, size }).await?;
-        let next_page_token = page_token::after(LIST_TEAMS, &page, |last| Position {
+        let Listing { query, key } = request.into_inner().try_into()?;
+        let page = self.store.list_teams(query).await?;
+        let next_page_token = page_token::next(&key, &page, |last| NameCursor {
             name: last.name.clone(),
-            time: time::OffsetDateTime::UNIX_EPOCH,
-            id: last.id.0,
+            id: last.id,
         });
         let teams = page.items.into_iter().map(team_to_pb).collect();
         Ok(Response::new(pb::ListTeamsResponse {
@@ -93,21 +84,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         &self,
         request: Request<pb::CreateMemberRequest>,
     ) -> Result<Response<pb::CreateMemberResponse>, Status> {
-        let r = request.into_inner();
-        let status = match r.status {
-            0 => MemberStatus::Active,
-            n => status_from(n, "status")?,
-        };
-        let member = NewMember {
-            team_id: TeamId::parse(&r.team_id).map_err(|v| v.on("team_id"))?,
-            names: NameWrite::Split {
-                given: GivenName::parse(r.given_name).map_err(|v| v.on("given_name"))?,
-                family: FamilyName::parse(r.family_name).map_err(|v| v.on("family_name"))?,
-            },
-            email: Email::parse(r.email).map_err(|v| v.on("email"))?,
-            status,
-        };
-        let member = self.store.create_member(member).await?;
+        let member = self
+            .store
+            .create_member(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::CreateMemberResponse {
             member: Some(member_to_pb(member)),
         }))
@@ -117,8 +97,10 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         &self,
         request: Request<pb::GetMemberRequest>,
     ) -> Result<Response<pb::GetMemberResponse>, Status> {
-        let id = MemberId::parse(&request.into_inner().id).map_err(|v| v.on("id"))?;
-        let member = self.store.get_member(id).await?;
+        let member = self
+            .store
+            .get_member(request.into_inner().try_into()?)
+            .await?;
         Ok(Response::new(pb::GetMemberResponse {
             member: Some(member_to_pb(member)),
         }))
@@ -128,36 +110,11 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         &self,
         request: Request<pb::ListMembersRequest>,
     ) -> Result<Response<pb::ListMembersResponse>, Status> {
-        let r = request.into_inner();
-        let team_id = TeamId::parse(&r.team_id).map_err(|v| v.on("team_id"))?;
-        let mut statuses = r
-            .statuses
-            .iter()
-            .map(|&s| status_from(s, "statuses"))
-            .collect::<Result<Vec<_>, _>>()?;
-        statuses.sort();
-        statuses.dedup();
-        let size = PageSize::parse(r.page_size).map_err(|v| v.on("page_size"))?;
-        let query_key = format!("manager.v2.ListMembers|team={team_id}|statuses={statuses:?}");
-        let start = match page_token::decode(&query_key, &r.page_token)? {
-            None => PageStart::First,
-            Some(p) => PageStart::After(CreatedCursor {
-                create_time: p.time,
-                id: MemberId(p.id),
-            }),
-        };
-        let page = self
-            .store
-            .list_members(MemberQuery {
-                team_id,
-                statuses,
-                page: PageRequest { start, size },
-            })
-            .await?;
-        let next_page_token = page_token::after(&query_key, &page, |last| Position {
-            name: String::new(),
-            time: last.create_time,
-            id: last.id.0,
+        let Listing { query, key } = request.into_inner().try_into()?;
+        let page = self.store.list_members(query).await?;
+        let next_page_token = page_token::next(&key, &page, |last| CreatedCursor {
+            create_time: last.create_time,
+            id: last.id,
         });
         let members = page.items.into_iter().map(member_to_pb).collect();
         Ok(Response::new(pb::ListMembersResponse {
@@ -170,34 +127,8 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         &self,
         request: Request<pb::UpdateMemberRequest>,
     ) -> Result<Response<pb::UpdateMemberResponse>, Status> {
-        let r = request.into_inner();
-        let id = MemberId::parse(&r.id).map_err(|v| v.on("id"))?;
-        let patch = MemberPatch {
-            names: NamePatch::parts(
-                r.given_name
-                    .map(GivenName::parse)
-                    .transpose()
-                    .map_err(|v| v.on("given_name"))?,
-                r.family_name
-                    .map(FamilyName::parse)
-                    .transpose()
-                    .map_err(|v| v.on("family_name"))?,
-            ),
-            email: r
-                .email
-                .map(Email::parse)
-                .transpose()
-                .map_err(|v| v.on("email"))?,
-            status: r
-                .status
-                .map(|s| status_from(s, "status"))
-                .transpose()?
-                .map(StatusWrite::Set),
-        };
-        let member = self
-            .store
-            .update_member(id, patch, precondition(r.etag)?)
-            .await?;
+        let Update(id, patch, precondition) = request.into_inner().try_into()?;
+        let member = self.store.update_member(id, patch, precondition).await?;
         Ok(Response::new(pb::UpdateMemberResponse {
             member: Some(member_to_pb(member)),
         }))
@@ -207,11 +138,147 @@ impl<M: ManagerStore> pb::manager_service_server::ManagerService for ManagerV2Se
         &self,
         request: Request<pb::DeleteMemberRequest>,
     ) -> Result<Response<pb::DeleteMemberResponse>, Status> {
-        let r = request.into_inner();
-        let id = MemberId::parse(&r.id).map_err(|v| v.on("id"))?;
-        self.store.delete_member(id, precondition(r.etag)?).await?;
+        let Delete(id, precondition) = request.into_inner().try_into()?;
+        self.store.delete_member(id, precondition).await?;
         Ok(Response::new(pb::DeleteMemberResponse {}))
     }
+}
+
+id_requests! {
+    pb::GetTeamRequest => TeamId,
+    pb::GetMemberRequest => MemberId,
+}
+
+impl TryFrom<pb::CreateTeamRequest> for NewTeam {
+    type Error = Error;
+
+    fn try_from(r: pb::CreateTeamRequest) -> Result<Self, Error> {
+        Ok(NewTeam {
+            name: TeamName::parse(r.display_name).field("display_name")?,
+            description: Description::parse(r.description).field("description")?,
+        })
+    }
+}
+
+impl TryFrom<pb::ListTeamsRequest> for Listing<PageRequest<NameCursor<TeamId>>> {
+    type Error = Error;
+
+    fn try_from(r: pb::ListTeamsRequest) -> Result<Self, Error> {
+        let size = PageSize::parse(r.page_size).field("page_size")?;
+        let start = page_token::start(LIST_TEAMS, &r.page_token)?;
+        let query = PageRequest { start, size };
+        Ok(Listing {
+            query,
+            key: LIST_TEAMS.to_owned(),
+        })
+    }
+}
+
+/// A v2 create sets both name parts; an unset status means ACTIVE.
+impl TryFrom<pb::CreateMemberRequest> for NewMember {
+    type Error = Error;
+
+    fn try_from(r: pb::CreateMemberRequest) -> Result<Self, Error> {
+        let status = match r.status {
+            0 => MemberStatus::Active,
+            n => status_from(n, "status")?,
+        };
+        Ok(NewMember {
+            team_id: TeamId::parse(&r.team_id).field("team_id")?,
+            names: NameWrite::Split {
+                given: GivenName::parse(r.given_name).field("given_name")?,
+                family: FamilyName::parse(r.family_name).field("family_name")?,
+            },
+            email: Email::parse(r.email).field("email")?,
+            status,
+        })
+    }
+}
+
+/// The statuses filter is a set: order and repeats do not change the
+/// query, nor its page tokens.
+impl TryFrom<pb::ListMembersRequest> for Listing<MemberQuery> {
+    type Error = Error;
+
+    fn try_from(r: pb::ListMembersRequest) -> Result<Self, Error> {
+        let team_id = TeamId::parse(&r.team_id).field("team_id")?;
+        let mut statuses = r
+            .statuses
+            .iter()
+            .map(|&s| status_from(s, "statuses"))
+            .collect::<Result<Vec<_>, _>>()?;
+        statuses.sort();
+        statuses.dedup();
+        let size = PageSize::parse(r.page_size).field("page_size")?;
+        let key = list_members_key(team_id, &statuses);
+        let start = page_token::start(&key, &r.page_token)?;
+        let query = MemberQuery {
+            team_id,
+            statuses,
+            page: PageRequest { start, size },
+        };
+        Ok(Listing { query, key })
+    }
+}
+
+/// Which member an update changes, how, and on which condition.
+struct Update(MemberId, MemberPatch, Precondition);
+
+impl TryFrom<pb::UpdateMemberRequest> for Update {
+    type Error = Error;
+
+    fn try_from(r: pb::UpdateMemberRequest) -> Result<Self, Error> {
+        let id = MemberId::parse(&r.id).field("id")?;
+        let patch = MemberPatch {
+            names: NamePatch::parts(
+                r.given_name
+                    .map(GivenName::parse)
+                    .transpose()
+                    .field("given_name")?,
+                r.family_name
+                    .map(FamilyName::parse)
+                    .transpose()
+                    .field("family_name")?,
+            ),
+            email: r.email.map(Email::parse).transpose().field("email")?,
+            status: r
+                .status
+                .map(|s| status_from(s, "status"))
+                .transpose()?
+                .map(StatusWrite::Set),
+        };
+        Ok(Update(id, patch, precondition(r.etag)?))
+    }
+}
+
+/// Which member a delete removes, and on which condition.
+struct Delete(MemberId, Precondition);
+
+impl TryFrom<pb::DeleteMemberRequest> for Delete {
+    type Error = Error;
+
+    fn try_from(r: pb::DeleteMemberRequest) -> Result<Self, Error> {
+        let id = MemberId::parse(&r.id).field("id")?;
+        Ok(Delete(id, precondition(r.etag)?))
+    }
+}
+
+/// The text ListMembers tokens fingerprint, spelled exactly as the first
+/// release spelled it (the `Debug` text of the sorted statuses; pinned by a
+/// test), so a token survives an upgrade or a rollback mid-listing.
+fn list_members_key(team: TeamId, statuses: &[MemberStatus]) -> String {
+    let statuses: Vec<&str> = statuses
+        .iter()
+        .map(|status| match status {
+            MemberStatus::Active => "Active",
+            MemberStatus::Suspended => "Suspended",
+            MemberStatus::Archived => "Archived",
+        })
+        .collect();
+    format!(
+        "manager.v2.ListMembers|team={team}|statuses=[{}]",
+        statuses.join(", ")
+    )
 }
 
 /// An empty etag means unconditional; any other must be the current one.
@@ -221,7 +288,7 @@ fn precondition(etag: String) -> Result<Precondition, Error> {
     if etag.is_empty() {
         return Ok(Precondition::None);
     }
-    check_no_nul(&etag).map_err(|v| v.on("etag"))?;
+    check_no_nul(&etag).field("etag")?;
     Ok(Precondition::Etag(Etag::from_client(etag)))
 }
 
@@ -279,6 +346,25 @@ mod tests {
         for bad in [0, 4, 99, -1] {
             let err = status_from(bad, "statuses").unwrap_err();
             assert!(err.to_string().starts_with("statuses:"), "{bad}");
+        }
+    }
+
+    /// Tokens of earlier releases fingerprinted the `Debug` text of the
+    /// sorted statuses: the key must stay byte for byte what it was.
+    #[test]
+    fn list_members_key_is_the_text_earlier_releases_fingerprinted() {
+        use MemberStatus::{Active, Archived, Suspended};
+        let team = TeamId::generate();
+        let sets: [&[MemberStatus]; 5] = [
+            &[],
+            &[Active],
+            &[Suspended],
+            &[Archived],
+            &[Active, Suspended, Archived],
+        ];
+        for statuses in sets {
+            let earlier = format!("manager.v2.ListMembers|team={team}|statuses={statuses:?}");
+            assert_eq!(list_members_key(team, statuses), earlier);
         }
     }
 

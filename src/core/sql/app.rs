@@ -115,22 +115,24 @@ impl<T> Change<T> {
         }
     }
 
-    /// Whether the field is written, and with what: the two parameters of
-    /// SQL's `CASE WHEN $write THEN $value ELSE column END`.
-    pub fn into_write(self) -> (bool, Option<T>) {
-        match self {
-            Self::Keep => (false, None),
-            Self::Clear => (true, None),
-            Self::Set(value) => (true, Some(value)),
-        }
-    }
-
     /// The change with the value converted by `f`.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Change<U> {
         match self {
             Self::Keep => Change::Keep,
             Self::Clear => Change::Clear,
             Self::Set(value) => Change::Set(f(value)),
+        }
+    }
+}
+
+/// A request field that may be absent (keep), present but empty (clear)
+/// or hold a value (set).
+impl<T> From<Option<Option<T>>> for Change<T> {
+    fn from(field: Option<Option<T>>) -> Self {
+        match field {
+            None => Self::Keep,
+            Some(None) => Self::Clear,
+            Some(Some(value)) => Self::Set(value),
         }
     }
 }
@@ -146,6 +148,18 @@ pub enum AssigneeFilter {
     /// Only this member's tasks; the member must belong to the team (in
     /// any status), else FAILED_PRECONDITION.
     Member(MemberId),
+}
+
+/// A filter field that may be absent (any), present but empty (only
+/// unassigned tasks) or name a member.
+impl From<Option<Option<MemberId>>> for AssigneeFilter {
+    fn from(field: Option<Option<MemberId>>) -> Self {
+        match field {
+            None => Self::Any,
+            Some(None) => Self::Unassigned,
+            Some(Some(member)) => Self::Member(member),
+        }
+    }
 }
 
 impl AssigneeFilter {

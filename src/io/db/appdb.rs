@@ -18,7 +18,9 @@ use lists::list_tasks;
 use super::{Sessions, retry_once_on_conflict, statement, unexpected};
 use crate::core::fields::{MemberId, TaskId, TeamId};
 use crate::core::page::Page;
-use crate::core::sql::app::{NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore};
+use crate::core::sql::app::{
+    AssigneeFilter, Change, NewTask, Task, TaskPatch, TaskQuery, TaskState, TaskStore,
+};
 use crate::core::{Entity, Error, Result};
 
 /// The PostgreSQL store of tasks.
@@ -32,6 +34,35 @@ impl PgTaskStore {
     /// login.
     pub fn new(sessions: Sessions) -> Self {
         Self { sessions }
+    }
+}
+
+/// The two parameters of `CASE WHEN $applies THEN $value ELSE … END`, by
+/// which one statement serves every shape of an optional change or filter.
+trait CaseWhen<T> {
+    /// Whether the value applies, and the value.
+    fn case_when(self) -> (bool, Option<T>);
+}
+
+/// Written when set or cleared; kept otherwise.
+impl<T> CaseWhen<T> for Change<T> {
+    fn case_when(self) -> (bool, Option<T>) {
+        match self {
+            Self::Keep => (false, None),
+            Self::Clear => (true, None),
+            Self::Set(value) => (true, Some(value)),
+        }
+    }
+}
+
+/// Compared when it names a member or asks for unassigned tasks.
+impl CaseWhen<MemberId> for AssigneeFilter {
+    fn case_when(self) -> (bool, Option<MemberId>) {
+        match self {
+            Self::Any => (false, None),
+            Self::Unassigned => (true, None),
+            Self::Member(member) => (true, Some(member)),
+        }
     }
 }
 
@@ -168,8 +199,8 @@ impl TaskStore for PgTaskStore {
     }
 
     async fn update_task(&self, id: TaskId, patch: TaskPatch) -> Result<Task> {
-        let (set_assignee, assignee) = patch.assignee_id.into_write();
-        let (set_due, due) = patch.due_time.into_write();
+        let (set_assignee, assignee) = patch.assignee_id.case_when();
+        let (set_due, due) = patch.due_time.case_when();
         let patch = &patch;
         // updated_at strictly increases, as for members, so clients can
         // order observations of a task by it.

@@ -4,20 +4,16 @@
 use sqlx::PgConnection;
 use tracing::Instrument;
 
-use super::task_row;
+use super::{CaseWhen, task_row};
 use crate::core::page::Page;
-use crate::core::sql::app::{AssigneeFilter, Task, TaskQuery, TaskState};
+use crate::core::sql::app::{Task, TaskQuery, TaskState};
 use crate::core::{Entity, Error, Result};
 use crate::io::db::{created_bounds, statement, unexpected};
 
 pub(super) async fn list_tasks(db: &mut PgConnection, query: TaskQuery) -> Result<Page<Task>> {
     let fetch = i64::from(query.page.size.get()) + 1;
     let (after_time, after_id, offset) = created_bounds(&query.page.start, |id| id.0);
-    let (filter_assignee, assignee) = match query.assignee_id {
-        AssigneeFilter::Any => (false, None),
-        AssigneeFilter::Unassigned => (true, None),
-        AssigneeFilter::Member(member) => (true, Some(member)),
-    };
+    let (filter_assignee, assignee) = query.assignee_id.case_when();
     let rows = sqlx::query_file!(
         "src/io/db/sql/list_tasks.sql",
         query.team_id.0,
