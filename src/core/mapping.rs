@@ -124,11 +124,8 @@ impl MemberStatus {
     /// The status of a stored row: the `status` column when set, else derived
     /// from v1's `archived` column (rows written before the v2 migration).
     pub fn from_stored(status: Option<&str>, archived: bool) -> Option<Self> {
-        match status {
-            None if archived => Some(Self::Archived),
-            None => Some(Self::Active),
-            Some(text) => Self::ALL.into_iter().find(|s| s.as_stored() == text),
-        }
+        let stored = status.unwrap_or_else(|| dbrepo_rules::status_of_archived(archived));
+        Self::ALL.into_iter().find(|s| s.as_stored() == stored)
     }
 
     /// The value of the `status` column.

@@ -4,7 +4,9 @@
 use crate::support::{TestDatabase, snapshot};
 
 mod members_v2_sync;
-use dbrepo_migrations::{Error, check_schema, down_to, read_applied, status, up};
+use dbrepo_migrations::{
+    Error, check_schema, down_to, known_versions, latest_version, read_applied, status, up,
+};
 
 fn versions(steps: &[dbrepo_migrations::AppliedStep]) -> Vec<i64> {
     steps.iter().map(|s| s.version).collect()
@@ -14,14 +16,17 @@ fn versions(steps: &[dbrepo_migrations::AppliedStep]) -> Vec<i64> {
 async fn up_on_an_empty_database_applies_every_step_and_leaves_nothing_pending() {
     let db = TestDatabase::unmigrated().await;
     let owner = db.owner_pool().await;
-    assert_eq!(status(&owner).await.unwrap().pending.len(), 4);
+    assert_eq!(
+        status(&owner).await.unwrap().pending.len(),
+        known_versions().len()
+    );
 
     let applied = up(&owner).await.expect("up");
 
-    assert_eq!(versions(&applied), vec![1, 2, 3, 4]);
+    assert_eq!(versions(&applied), known_versions());
     let after = status(&owner).await.unwrap();
     assert!(after.is_current(), "{after:?}");
-    assert_eq!(after.current_version(), 4);
+    assert_eq!(after.current_version(), latest_version());
     assert!(
         up(&owner).await.unwrap().is_empty(),
         "a second up has nothing to do"
@@ -37,7 +42,8 @@ async fn up_down_to_zero_up_leaves_the_schema_of_a_fresh_up() {
     up(&owner).await.expect("first up");
 
     let reverted = down_to(&owner, 0).await.expect("down to 0");
-    assert_eq!(versions(&reverted), vec![4, 3, 2, 1]);
+    let newest_first: Vec<i64> = known_versions().into_iter().rev().collect();
+    assert_eq!(versions(&reverted), newest_first);
     assert!(status(&owner).await.unwrap().applied.is_empty());
     let emptied = snapshot(&owner).await;
     assert!(
@@ -94,13 +100,13 @@ async fn concurrent_up_runs_apply_each_step_once_without_interleaving() {
     runs.sort();
     assert_eq!(
         runs,
-        [vec![], vec![1, 2, 3, 4]],
+        [vec![], known_versions()],
         "one runner did all, the other nothing"
     );
     let rows = read_applied(&first).await.unwrap();
     assert_eq!(
         rows.iter().map(|r| r.version).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4]
+        known_versions()
     );
     first.close().await;
     second.close().await;
@@ -134,7 +140,7 @@ async fn an_edited_applied_migration_makes_up_and_down_refuse() {
     assert_eq!(status(&owner).await.unwrap().checksum_mismatch, vec![2]);
     assert_eq!(
         status(&owner).await.unwrap().current_version(),
-        4,
+        latest_version(),
         "nothing was reverted"
     );
     owner.close().await;
@@ -144,10 +150,12 @@ async fn an_edited_applied_migration_makes_up_and_down_refuse() {
 async fn steps_of_a_newer_release_block_down_but_not_a_current_up() {
     let db = TestDatabase::new().await;
     let owner = db.owner_pool().await;
+    let future = latest_version() + 1;
     sqlx::query(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (5, 'from the future', true, '\\x00', 0)",
+         VALUES ($1, 'from the future', true, '\\x00', 0)",
     )
+    .bind(future)
     .execute(&owner)
     .await
     .unwrap();
@@ -158,14 +166,16 @@ async fn steps_of_a_newer_release_block_down_but_not_a_current_up() {
             .expect("nothing of this build is pending")
             .is_empty()
     );
-    let error = down_to(&owner, 3).await.expect_err("cannot revert 5");
+    let error = down_to(&owner, 3)
+        .await
+        .expect_err("cannot revert the future step");
     assert!(
-        matches!(error, Error::UnknownApplied { ref versions } if versions == &[5]),
+        matches!(error, Error::UnknownApplied { ref versions } if versions == &[future]),
         "{error}"
     );
-    let check = check_schema(&read_applied(db.pool()).await.unwrap(), 4);
+    let check = check_schema(&read_applied(db.pool()).await.unwrap(), latest_version());
     assert!(check.is_compatible(), "{check}");
-    assert_eq!(check.unknown_newer, vec![5]);
+    assert_eq!(check.unknown_newer, vec![future]);
     owner.close().await;
 }
 
@@ -191,6 +201,8 @@ async fn the_service_login_cannot_change_the_schema_or_the_migration_log() {
         "DROP TABLE app.tasks",
         "TRUNCATE manager.teams CASCADE",
         "CREATE SCHEMA intruder",
+        "CREATE OR REPLACE FUNCTION manager.effective_status(status text, archived boolean) \
+         RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'active' $$",
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
          VALUES (99, 'x', true, '\\x00', 0)",
         "UPDATE _sqlx_migrations SET success = false",

@@ -7,18 +7,19 @@
 //! complete, which retiring v1 requires (see docs/versioning.md).
 //!
 //! Each window of `batch_size` ids, in primary-key order, is two statements:
-//! one reads the window (the full names of the rows that still need it),
-//! the split is computed here with `dbrepo_rules::split_full_name` (the
-//! one implementation the service uses too), and one conditional UPDATE
-//! stores all of the window's splits at once.
+//! one reads the window (the full names and archived flags of the rows that
+//! still need it), the split and the status are computed here with
+//! `dbrepo_rules::split_full_name` and `status_of_archived` (the one
+//! implementation the service uses too), and one conditional UPDATE stores
+//! all of the window's values at once.
 //!
 //! How it stays safe under traffic:
 //! * each statement is a short transaction of its own; no transaction
 //!   spans the two, and nothing is locked while the split is computed;
 //! * the UPDATE writes a row only while it still needs it *and still holds
-//!   the full name that was read*, so a row a writer renamed in between is
-//!   never given a stale split; it is re-read and retried by id after the
-//!   pass;
+//!   the full name and flag that were read*, so a row a writer changed in
+//!   between is never given a stale derivation; it is re-read and retried
+//!   by id after the pass;
 //! * it locks the rows it writes with `FOR UPDATE SKIP LOCKED`: a row a
 //!   writer holds is skipped, never waited for, and retried the same way;
 //!   the service's own writes are never blocked by more than one batch

@@ -84,9 +84,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn knows_the_four_steps_in_order() {
-        assert_eq!(known_versions(), vec![1, 2, 3, 4]);
-        assert_eq!(latest_version(), 4);
+    fn knows_the_five_steps_in_order() {
+        assert_eq!(known_versions(), vec![1, 2, 3, 4, 5]);
+        assert_eq!(latest_version(), 5);
     }
 
     #[test]

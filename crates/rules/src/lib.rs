@@ -1,9 +1,11 @@
 //! # dbrepo-rules
 //!
-//! The name rules of shared/DOMAIN.md ("How v1 and v2 see the same
-//! member", rule 2) as pure functions, with no dependencies: the service
-//! (`dbrepo::core::mapping` re-exports them) and the migrations' backfill
-//! both call these, so there is exactly one implementation of the split.
+//! The rules of shared/DOMAIN.md ("How v1 and v2 see the same member")
+//! that both the service and the migrations' backfill apply, as pure
+//! functions with no dependencies: the split of a v1 full name into v2
+//! names, and the status a member without a stored one has. The service
+//! (`dbrepo::core::mapping`) and the backfill both call these, so there is
+//! exactly one Rust implementation of each.
 //!
 //! "White space" is Unicode White_Space ([`is_white_space`]), what
 //! `char::is_whitespace` and `str::trim` use, whatever the database's
@@ -51,6 +53,14 @@ pub fn names_agree(full_name: &str, given_name: &str, family_name: &str) -> bool
     }
     let (given, family) = split_full_name(full_name);
     given == given_name && family == family_name
+}
+
+/// The status of a member whose row holds no `status` (written before the
+/// v2 migration, or by the previous release, which knows only v1's
+/// `archived`): "archived" if archived, else "active". Its SQL twin, for
+/// statements, is `manager.effective_status` (migration 0005).
+pub fn status_of_archived(archived: bool) -> &'static str {
+    if archived { "archived" } else { "active" }
 }
 
 #[cfg(test)]

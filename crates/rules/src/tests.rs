@@ -1,4 +1,4 @@
-//! Table-driven tests and proptests of the name rules.
+//! Table-driven tests and proptests of the shared rules.
 
 use proptest::prelude::*;
 
@@ -130,4 +130,10 @@ proptest! {
         prop_assert!(names_agree(&raw, &given, &family));
         prop_assert!(names_agree(&join_names(&given, &family), &given, &family));
     }
+}
+
+#[test]
+fn a_row_without_a_status_is_archived_or_active_as_its_flag_says() {
+    assert_eq!(status_of_archived(true), "archived");
+    assert_eq!(status_of_archived(false), "active");
 }

@@ -150,8 +150,7 @@ impl TaskStore for PgTaskStore {
                     assignee AS (
                       SELECT m.id FROM manager.members m
                       WHERE m.id = $5 AND m.team_id = $2
-                        AND coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
-                            = 'active'
+                        AND manager.effective_status(m.status, m.archived) = 'active'
                       FOR SHARE),
                     ok AS (SELECT $5::uuid IS NULL OR EXISTS (SELECT 1 FROM assignee) AS ok),
                     ins AS (
@@ -211,8 +210,7 @@ impl TaskStore for PgTaskStore {
                     assignee AS (
                       SELECT m.id FROM manager.members m JOIN target ON m.team_id = target.team_id
                       WHERE m.id = $6
-                        AND coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
-                            = 'active'
+                        AND manager.effective_status(m.status, m.archived) = 'active'
                       FOR SHARE OF m),
                     ok AS (SELECT NOT $5 OR $6::uuid IS NULL OR EXISTS (SELECT 1 FROM assignee) AS ok),
                     upd AS (

@@ -179,7 +179,7 @@ cases! {
 
     /// Every down step, one at a time, with data in place, then up.
     each_down_step_keeps_what_v1_sees: [
-        Migrate(LATEST), Write, Migrate(3), Serve, Migrate(2), Serve, Write,
+        Migrate(LATEST), Write, Migrate(4), Serve, Migrate(3), Serve, Migrate(2), Serve, Write,
         Migrate(1), Serve, Migrate(LATEST), Serve, SchemaMatchesFreshUp,
     ],
 

@@ -20,6 +20,9 @@ pub(super) struct Todo {
     /// The full name the split is computed from; the write stores the split
     /// only while the row still holds exactly this name.
     pub(super) full_name: String,
+    /// The flag a missing status is derived from; the write stores that
+    /// status only while the row still holds this flag.
+    pub(super) archived: bool,
     /// The heap page the row was on when read: only a hint for [`halves`].
     pub(super) page: i64,
 }
@@ -36,21 +39,22 @@ pub(super) struct Window {
 /// The next window of ids after `$1` (from the first id when `$2`), in
 /// primary-key order, so each window reads one index range. The full name
 /// comes back only for rows that still need filling.
-const WINDOW_SQL: &str = "SELECT id, (ctid::text::point)[0]::int8 AS page,
+const WINDOW_SQL: &str = "SELECT id, (ctid::text::point)[0]::int8 AS page, archived,
        CASE WHEN given_name IS NULL OR status IS NULL THEN full_name END AS full_name
 FROM manager.members WHERE id >= $1 AND (id <> $1 OR $2)
 ORDER BY id LIMIT $3";
 
 /// The rows of the ids in `$1` that still need filling (a retry).
-const BY_IDS_SQL: &str = "SELECT id, (ctid::text::point)[0]::int8 AS page, full_name
+const BY_IDS_SQL: &str = "SELECT id, (ctid::text::point)[0]::int8 AS page, archived, full_name
 FROM manager.members
 WHERE id = ANY ($1) AND (given_name IS NULL OR status IS NULL)";
 
-/// Stores the splits computed in Rust: `$1..$4` are parallel arrays of id,
-/// the full name the split was computed from, given and family name. Only
-/// rows that still need it *and still hold that full name* are written, so
-/// a row a writer renamed since the read keeps its new name's derivation
-/// (it is retried by id). Rows a writer holds are skipped, never waited for
+/// Stores the derivations computed in Rust: `$1..$6` are parallel arrays of
+/// id, the full name the split was computed from, given and family name,
+/// the archived flag the status was derived from, and that status. Only
+/// rows that still need it *and still hold that full name and flag* are
+/// written, so a row a writer changed since the read keeps its new values'
+/// derivation (it is retried by id). Rows a writer holds are skipped, never waited for
 /// (`SKIP LOCKED`); the UPDATE repeats the conditions, so they are checked
 /// again on the row version it writes. Returns how many rows it wrote and
 /// the ids it did not.
@@ -60,19 +64,22 @@ WHERE id = ANY ($1) AND (given_name IS NULL OR status IS NULL)";
 /// used from the sixth batch on) a nested loop over them, quadratic in the
 /// batch size.
 const WRITE_SQL: &str = "WITH held AS (
-  SELECT m.id, u.full_name, u.given, u.family
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(id, full_name, given, family)
+  SELECT m.id, u.full_name, u.given, u.family, u.archived, u.status
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::text[])
+    AS u(id, full_name, given, family, archived, status)
   JOIN manager.members m ON m.id = u.id
-  WHERE m.full_name = u.full_name AND (m.given_name IS NULL OR m.status IS NULL)
+  WHERE m.full_name = u.full_name AND m.archived = u.archived
+    AND (m.given_name IS NULL OR m.status IS NULL)
   FOR UPDATE OF m SKIP LOCKED),
 done AS (
   UPDATE manager.members m
   SET given_name = coalesce(m.given_name, h.given),
       family_name = coalesce(m.family_name, h.family),
-      status = coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
+      status = coalesce(m.status, h.status)
   FROM held h
   WHERE m.id = h.id
-    AND m.full_name = h.full_name AND (m.given_name IS NULL OR m.status IS NULL)
+    AND m.full_name = h.full_name AND m.archived = h.archived
+    AND (m.given_name IS NULL OR m.status IS NULL)
   RETURNING m.id)
 SELECT (SELECT count(*) FROM done) AS updated,
        ARRAY(SELECT unnest($1::uuid[]) EXCEPT SELECT id FROM done) AS missed";
@@ -98,9 +105,13 @@ pub(super) async fn window(
             .map_err(Error::db("reading a batch"))?;
         if let Some(full_name) = full_name {
             let page = row.try_get("page").map_err(Error::db("reading a batch"))?;
+            let archived = row
+                .try_get("archived")
+                .map_err(Error::db("reading a batch"))?;
             todo.push(Todo {
                 id,
                 full_name,
+                archived,
                 page,
             });
         }
@@ -127,6 +138,9 @@ pub(super) async fn by_ids(conn: &mut PoolConnection<Postgres>, ids: &[Uuid]) ->
                     .try_get("id")
                     .map_err(Error::db("re-reading held rows"))?,
                 full_name: get("full_name")?,
+                archived: row
+                    .try_get("archived")
+                    .map_err(Error::db("re-reading held rows"))?,
                 page: row
                     .try_get("page")
                     .map_err(Error::db("re-reading held rows"))?,
@@ -144,7 +158,8 @@ pub(super) struct Written {
 }
 
 /// Stores the split of each row's full name (`dbrepo_rules::split_full_name`)
-/// in two statements of [`WRITE_SQL`], first then second of [`halves`].
+/// and the status of its flag (`dbrepo_rules::status_of_archived`) in two
+/// statements of [`WRITE_SQL`], first then second of [`halves`].
 pub(super) async fn write(conn: &mut PoolConnection<Postgres>, todo: &[Todo]) -> Result<Written> {
     let (first, second) = halves(todo);
     let mut written = write_rows(conn, &first).await?;
@@ -189,18 +204,24 @@ async fn write_rows(conn: &mut PoolConnection<Postgres>, rows: &[&Todo]) -> Resu
     let mut full_names = Vec::with_capacity(rows.len());
     let mut givens = Vec::with_capacity(rows.len());
     let mut families = Vec::with_capacity(rows.len());
+    let mut flags = Vec::with_capacity(rows.len());
+    let mut statuses = Vec::with_capacity(rows.len());
     for row in rows {
         let (given, family) = dbrepo_rules::split_full_name(&row.full_name);
         ids.push(row.id);
         full_names.push(row.full_name.as_str());
         givens.push(given);
         families.push(family);
+        flags.push(row.archived);
+        statuses.push(dbrepo_rules::status_of_archived(row.archived));
     }
     let row = sqlx::query(WRITE_SQL)
         .bind(&ids)
         .bind(&full_names)
         .bind(&givens)
         .bind(&families)
+        .bind(&flags)
+        .bind(&statuses)
         .fetch_one(&mut **conn)
         .await
         .map_err(Error::db("writing a batch"))?;
@@ -249,6 +270,7 @@ mod tests {
         Todo {
             id: Uuid::new_v4(),
             full_name: String::new(),
+            archived: false,
             page,
         }
     }

@@ -45,7 +45,7 @@ async fn up_waits_while_sqlx_holds_the_migration_lock() {
         .await
         .expect("sqlx releases its lock");
     let (steps, waited) = up.await.unwrap();
-    assert_eq!(steps.expect("up succeeds once the lock is free").len(), 4);
+    assert_eq!(steps.expect("up succeeds once the lock is free").len(), 5);
     assert!(waited.expect("the lock wait is reported") >= HOLD);
 }
 

@@ -7,7 +7,8 @@
 -- also as the generic plan of the prepared statement. For the same reason
 -- the optional filter is a CASE, which the planner takes to keep half the
 -- rows, not an OR, which it takes to keep a few: expecting a few rows, it
--- would rather read and sort the whole team.
+-- would rather read and sort the whole team. manager.effective_status is
+-- an inlined SQL function (0005): the plan is that of its expression.
 SELECT m.id AS "id?", m.team_id AS "team_id?", m.full_name AS "full_name?",
        m.given_name, m.family_name, m.email AS "email?", m.status,
        m.archived AS "archived?", m.created_at AS "created_at?",
@@ -17,8 +18,7 @@ LEFT JOIN LATERAL (
   SELECT * FROM manager.members m
   WHERE m.team_id = t.id
     AND CASE WHEN cardinality($2::text[]) = 0 THEN true
-             ELSE coalesce(m.status, CASE WHEN m.archived THEN 'archived' ELSE 'active' END)
-                  = ANY ($2)
+             ELSE manager.effective_status(m.status, m.archived) = ANY ($2)
         END
     AND (m.created_at, m.id) > (coalesce($3::timestamptz, '-infinity'),
                                 coalesce($4::uuid, '00000000-0000-0000-0000-000000000000'))
