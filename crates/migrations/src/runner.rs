@@ -76,17 +76,7 @@ pub async fn up_reporting(
     target_version: i64,
     report: &mut (dyn FnMut(RunEvent<'_>) + Send),
 ) -> Result<Vec<AppliedStep>> {
-    let mut conn = acquire(pool).await?;
-    let outcome = async {
-        let waited = lock::acquire(&mut conn).await?;
-        report(RunEvent::LockTaken { waited });
-        let steps = apply_pending(&mut conn, target_version, report).await?;
-        ensure_indexes_valid(&mut conn).await?;
-        lock::release(&mut conn).await?;
-        Ok(steps)
-    }
-    .await;
-    close_on_error(conn, outcome).await
+    run_locked(pool, Direction::Up, target_version, report).await
 }
 
 /// Reverts every applied step newer than `target_version`, newest first;
@@ -111,11 +101,37 @@ pub async fn down_reporting(
             known,
         });
     }
+    run_locked(pool, Direction::Down, target_version, report).await
+}
+
+/// Which way a run moves the schema.
+#[derive(Clone, Copy)]
+enum Direction {
+    Up,
+    Down,
+}
+
+/// Takes the migration lock on one connection, applies or reverts the
+/// steps up to `target_version`, releases the lock; on any error the
+/// connection is closed, which also releases the lock.
+async fn run_locked(
+    pool: &PgPool,
+    direction: Direction,
+    target_version: i64,
+    report: &mut (dyn FnMut(RunEvent<'_>) + Send),
+) -> Result<Vec<AppliedStep>> {
     let mut conn = acquire(pool).await?;
     let outcome = async {
         let waited = lock::acquire(&mut conn).await?;
         report(RunEvent::LockTaken { waited });
-        let steps = revert_newer(&mut conn, target_version, report).await?;
+        let steps = match direction {
+            Direction::Up => {
+                let steps = apply_pending(&mut conn, target_version, report).await?;
+                ensure_indexes_valid(&mut conn).await?;
+                steps
+            }
+            Direction::Down => revert_newer(&mut conn, target_version, report).await?,
+        };
         lock::release(&mut conn).await?;
         Ok(steps)
     }

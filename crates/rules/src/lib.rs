@@ -65,3 +65,6 @@ pub fn status_of_archived(archived: bool) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(any(test, feature = "strategies"))]
+pub mod strategies;

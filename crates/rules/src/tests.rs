@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::strategies::name_text;
 
 #[test]
 fn v1_names_split_at_the_first_white_space_run() {
@@ -76,20 +77,6 @@ fn white_space_is_exactly_the_unicode_white_space_property() {
     for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
         assert_eq!(listed(c), is_white_space(c), "U+{:04X}", c as u32);
     }
-}
-
-fn name_text() -> impl Strategy<Value = String> {
-    // Words of letters separated by assorted white space, as people type them.
-    proptest::collection::vec(("[a-zA-Zé]{1,8}", "[ \t\u{a0}\u{3000}]{1,3}"), 1..5).prop_map(
-        |parts| {
-            let mut text = String::new();
-            for (word, space) in parts {
-                text.push_str(&word);
-                text.push_str(&space);
-            }
-            text
-        },
-    )
 }
 
 proptest! {

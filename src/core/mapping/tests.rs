@@ -1,5 +1,6 @@
 //! Table-driven tests and proptests of the mapping rules.
 
+use dbrepo_rules::strategies::name_text;
 use proptest::prelude::*;
 
 use super::*;
@@ -102,20 +103,6 @@ fn etag_round_trips_and_rejects_foreign_strings() {
     }
     let later = time + time::Duration::microseconds(1);
     assert!(!etag.matches(later));
-}
-
-fn name_text() -> impl Strategy<Value = String> {
-    // Words of letters separated by assorted white space, as people type them.
-    proptest::collection::vec(("[a-zA-Zé]{1,8}", "[ \t\u{a0}\u{3000}]{1,3}"), 1..5).prop_map(
-        |parts| {
-            let mut text = String::new();
-            for (word, space) in parts {
-                text.push_str(&word);
-                text.push_str(&space);
-            }
-            text
-        },
-    )
 }
 
 proptest! {

@@ -99,10 +99,11 @@ impl TryFrom<TaskRow> for Task {
     }
 }
 
-/// The outcome of one task write statement: whether its target (team or
-/// task) exists, whether the assignee was acceptable, and the row written,
-/// if any (outer-joined, hence every column nullable).
-struct TaskWrite {
+/// A task statement's answer: whether its target (team or task) exists,
+/// whether the assignee is acceptable (a write's new assignee, a list's
+/// assignee filter), and the task row, if any (outer-joined, hence every
+/// column nullable). Task writes return one; a list returns one per task.
+struct JoinedTask {
     found: bool,
     assignee_ok: bool,
     id: Option<Uuid>,
@@ -116,27 +117,32 @@ struct TaskWrite {
     updated_at: Option<OffsetDateTime>,
 }
 
-impl TaskWrite {
+impl JoinedTask {
     /// The task written, or why none was: `missing` when the target does
     /// not exist.
     fn into_task(self, missing: Error) -> Result<Task> {
-        let row = task_row(
-            self.id,
-            self.team_id,
-            self.title,
-            self.notes,
-            self.state,
-            self.assignee_id,
-            self.due_at,
-            self.created_at,
-            self.updated_at,
-        );
-        match (self.found, self.assignee_ok, row) {
+        let (found, assignee_ok) = (self.found, self.assignee_ok);
+        match (found, assignee_ok, self.row()) {
             (false, _, _) => Err(missing),
             (true, false, _) => Err(Error::assignee_not_active_member()),
             (true, true, Some(row)) => row.try_into(),
             (true, true, None) => Err(Error::Internal("task write returned no row".into())),
         }
+    }
+
+    /// The task row, when the outer join found one.
+    fn row(self) -> Option<TaskRow> {
+        Some(TaskRow {
+            id: self.id?,
+            team_id: self.team_id?,
+            title: self.title?,
+            notes: self.notes?,
+            state: self.state?,
+            assignee_id: self.assignee_id,
+            due_at: self.due_at,
+            created_at: self.created_at?,
+            updated_at: self.updated_at?,
+        })
     }
 }
 
@@ -145,7 +151,7 @@ impl TaskStore for PgTaskStore {
         let (id, task) = (TaskId::generate(), &task);
         let written = retry_once_on_conflict(move || async move {
             sqlx::query_as!(
-            TaskWrite,
+            JoinedTask,
             r#"WITH team AS (SELECT id FROM manager.teams WHERE id = $2),
                     assignee AS (
                       SELECT m.id FROM manager.members m
@@ -205,7 +211,7 @@ impl TaskStore for PgTaskStore {
         // order observations of a task by it.
         let written = retry_once_on_conflict(move || async move {
             sqlx::query_as!(
-            TaskWrite,
+            JoinedTask,
             r#"WITH target AS (SELECT id, team_id FROM app.tasks WHERE id = $1 FOR UPDATE),
                     assignee AS (
                       SELECT m.id FROM manager.members m JOIN target ON m.team_id = target.team_id
@@ -259,30 +265,4 @@ impl TaskStore for PgTaskStore {
         }
         Ok(())
     }
-}
-
-/// A task row from the nullable columns of an outer join, when present.
-#[allow(clippy::too_many_arguments)]
-fn task_row(
-    id: Option<Uuid>,
-    team_id: Option<Uuid>,
-    title: Option<String>,
-    notes: Option<String>,
-    state: Option<String>,
-    assignee_id: Option<Uuid>,
-    due_at: Option<OffsetDateTime>,
-    created_at: Option<OffsetDateTime>,
-    updated_at: Option<OffsetDateTime>,
-) -> Option<TaskRow> {
-    Some(TaskRow {
-        id: id?,
-        team_id: team_id?,
-        title: title?,
-        notes: notes?,
-        state: state?,
-        assignee_id,
-        due_at,
-        created_at: created_at?,
-        updated_at: updated_at?,
-    })
 }

@@ -4,7 +4,7 @@
 use sqlx::PgConnection;
 use tracing::Instrument;
 
-use super::{CaseWhen, task_row};
+use super::{CaseWhen, JoinedTask};
 use crate::core::page::Page;
 use crate::core::sql::app::{Task, TaskQuery, TaskState};
 use crate::core::{Entity, Error, Result};
@@ -14,7 +14,8 @@ pub(super) async fn list_tasks(db: &mut PgConnection, query: TaskQuery) -> Resul
     let fetch = i64::from(query.page.size.get()) + 1;
     let (after_time, after_id, offset) = created_bounds(&query.page.start, |id| id.0);
     let (filter_assignee, assignee) = query.assignee_id.case_when();
-    let rows = sqlx::query_file!(
+    let rows = sqlx::query_file_as!(
+        JoinedTask,
         "src/io/db/sql/list_tasks.sql",
         query.team_id.0,
         filter_assignee,
@@ -31,24 +32,12 @@ pub(super) async fn list_tasks(db: &mut PgConnection, query: TaskQuery) -> Resul
     .map_err(unexpected)?;
     match rows.first() {
         None => return Err(Error::not_found(Entity::Team, query.team_id)),
-        Some(first) if !first.assignee_known => return Err(Error::assignee_filter_not_in_team()),
+        Some(first) if !first.assignee_ok => return Err(Error::assignee_filter_not_in_team()),
         Some(_) => {}
     }
     let tasks = rows
         .into_iter()
-        .filter_map(|r| {
-            task_row(
-                r.id,
-                r.team_id,
-                r.title,
-                r.notes,
-                r.state,
-                r.assignee_id,
-                r.due_at,
-                r.created_at,
-                r.updated_at,
-            )
-        })
+        .filter_map(JoinedTask::row)
         .map(Task::try_from)
         .collect::<Result<Vec<_>>>()?;
     Ok(Page::from_overfetch(tasks, query.page.size))

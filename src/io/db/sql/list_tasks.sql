@@ -1,13 +1,14 @@
 -- One page of a team's tasks, ordered by create time, then id, with the
 -- optional assignee and state filters; also whether the team exists (no
--- row at all when it does not) and whether the assignee filter names a
--- member of the team, in one round trip. As in list_members.sql, the page
--- start is always a row comparison and the optional filters are CASEs, so
--- the plan walks tasks_team_created_idx from the start position.
-SELECT t.id AS "team_found!",
+-- row at all when it does not, hence "found" is always true) and whether
+-- the assignee filter names a member of the team, in one round trip. As
+-- in list_members.sql, the page start is always a row comparison and the
+-- optional filters are CASEs, so the plan walks tasks_team_created_idx
+-- from the start position.
+SELECT true AS "found!",
        (NOT $2 OR $3::uuid IS NULL OR EXISTS (
           SELECT 1 FROM manager.members m WHERE m.team_id = t.id AND m.id = $3
-       )) AS "assignee_known!",
+       )) AS "assignee_ok!",
        k.id AS "id?", k.team_id AS "team_id?", k.title AS "title?",
        k.notes AS "notes?", k.state AS "state?", k.assignee_id, k.due_at,
        k.created_at AS "created_at?", k.updated_at AS "updated_at?"
