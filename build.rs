@@ -4,19 +4,16 @@
 //! Protos are compiled by `protox`, a pure-Rust compiler, so no system
 //! `protoc` is needed.
 
-use std::{env, fs, path::PathBuf};
+use std::{
+    env, fs, io,
+    path::{Path, PathBuf},
+};
 
 use prost::Message;
 
-const PROTO_FILES: &[&str] = &[
-    "proto/app/v1.proto",
-    "proto/manager/v1.proto",
-    "proto/manager/v2.proto",
-];
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
-    let descriptors = protox::compile(PROTO_FILES, ["proto"])?;
+    let descriptors = protox::compile(proto_files(Path::new("proto"))?, ["proto"])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     fs::write(
         out_dir.join("dbrepo_descriptor.bin"),
@@ -27,4 +24,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(true)
         .compile_fds(descriptors)?;
     Ok(())
+}
+
+/// Every `.proto` file below `dir`, in a stable order, so a new API version
+/// is compiled (and served by reflection) as soon as its file exists.
+fn proto_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            files.extend(proto_files(&path)?);
+        } else if path.extension().is_some_and(|ext| ext == "proto") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
