@@ -16,10 +16,15 @@
 //!   ping at its next checkout, and dead ones are replaced; so does health
 //!   when the database answers again after an outage. Every connection is
 //!   also replaced after [`MAX_LIFETIME`].
-//! - A login is never lost to a cancelled call: it runs in a task of its
-//!   own, and a connection whose caller gave up is kept for the next one.
-//!   (With short client deadlines, logins inside cancellable calls would
-//!   otherwise never finish and the pool would never refill.)
+//! - A connection is never lost to a cancelled call. A login runs in a task
+//!   of its own, and a connection whose caller gave up is kept for the next
+//!   one (with short client deadlines, logins inside cancellable calls would
+//!   otherwise never finish and the pool would never refill). The ping runs
+//!   after deadpool has lent the connection, not in its `recycle`: deadpool
+//!   drops a connection whose recycle was cancelled, so a storm of
+//!   impatient calls right after a failure cost one login each. A ping cut
+//!   off here leaves the connection lent, unproven, and it goes back to the
+//!   pool to prove itself at its next checkout.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -38,6 +43,14 @@ use crate::core::Error;
 /// forever (sqlx's default).
 pub const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
+/// A pooled connection and when it last proved itself: the start of its
+/// login or of its last successful ping.
+#[derive(Debug)]
+struct Pooled {
+    connection: PgConnection,
+    proven: Instant,
+}
+
 /// Opens the service's connections; see the module documentation.
 #[derive(Debug)]
 struct Connector {
@@ -47,21 +60,24 @@ struct Connector {
     /// its next `create` takes one, so the server may briefly see up to
     /// that many sessions beyond the pool's size; each is used before any
     /// new login is made.
-    spare: Arc<Mutex<Vec<PgConnection>>>,
+    spare: Arc<Mutex<Vec<Pooled>>>,
 }
 
 impl managed::Manager for Connector {
-    type Type = PgConnection;
+    type Type = Pooled;
     type Error = sqlx::Error;
 
-    async fn create(&self) -> Result<PgConnection, sqlx::Error> {
+    async fn create(&self) -> Result<Pooled, sqlx::Error> {
         if let Some(connection) = lock(&self.spare).pop() {
             return Ok(connection);
         }
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let (options, spare) = (self.options.clone(), Arc::clone(&self.spare));
         tokio::spawn(async move {
-            let login = PgConnection::connect_with(&options).await;
+            let proven = Instant::now();
+            let login = PgConnection::connect_with(&options)
+                .await
+                .map(|connection| Pooled { connection, proven });
             if let Err(Ok(orphan)) = sender.send(login) {
                 lock(&spare).push(orphan);
             }
@@ -69,17 +85,11 @@ impl managed::Manager for Connector {
         receiver.await.map_err(|_| sqlx::Error::WorkerCrashed)?
     }
 
-    async fn recycle(
-        &self,
-        connection: &mut PgConnection,
-        metrics: &Metrics,
-    ) -> RecycleResult<sqlx::Error> {
+    /// Only the lifetime: no await, so a cancelled call cannot cut it off
+    /// (the ping is [`Sessions::proven`]'s).
+    async fn recycle(&self, _: &mut Pooled, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
         if metrics.age() > MAX_LIFETIME {
             return Err(RecycleError::message("past its lifetime"));
-        }
-        let last_checkout = metrics.recycled.unwrap_or(metrics.created);
-        if suspected_since(last_checkout) {
-            connection.ping().await.map_err(RecycleError::Backend)?;
         }
         Ok(())
     }
@@ -107,11 +117,11 @@ pub fn suspect_all() {
     SUSPECTED_AT.fetch_max(now.max(1), Ordering::Relaxed);
 }
 
-/// Whether connections were suspected after `checkout`.
-fn suspected_since(checkout: Instant) -> bool {
+/// Whether connections were suspected after `proven`.
+fn suspected_since(proven: Instant) -> bool {
     match SUSPECTED_AT.load(Ordering::Relaxed) {
         0 => false,
-        at => *EPOCH + Duration::from_nanos(at) >= checkout,
+        at => *EPOCH + Duration::from_nanos(at) >= proven,
     }
 }
 
@@ -125,6 +135,10 @@ const ACQUIRE_WAIT_BUCKETS: [f64; 10] = [
 #[derive(Clone)]
 pub struct Sessions {
     pool: managed::Pool<Connector>,
+    /// The most connections it opens.
+    size: usize,
+    /// How long a suspected connection has to answer its ping.
+    ping_timeout: Duration,
     acquire_wait: Histogram,
 }
 
@@ -156,13 +170,13 @@ pub struct Session(Object<Connector>);
 impl std::ops::Deref for Session {
     type Target = PgConnection;
     fn deref(&self) -> &PgConnection {
-        &self.0
+        &self.0.connection
     }
 }
 
 impl std::ops::DerefMut for Session {
     fn deref_mut(&mut self) -> &mut PgConnection {
-        &mut self.0
+        &mut self.0.connection
     }
 }
 
@@ -176,8 +190,9 @@ impl Sessions {
             options,
             spare: Arc::default(),
         };
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
         let pool = managed::Pool::builder(connector)
-            .max_size(usize::try_from(size).unwrap_or(usize::MAX))
+            .max_size(size)
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(wait))
             .create_timeout(Some(wait))
@@ -186,6 +201,8 @@ impl Sessions {
             .expect("a runtime and timeouts are configured");
         Self {
             pool,
+            size,
+            ping_timeout: wait,
             acquire_wait: Histogram::new(ACQUIRE_WAIT_BUCKETS),
         }
     }
@@ -207,20 +224,38 @@ impl Sessions {
     /// is closed.
     pub(crate) async fn get(&self) -> crate::core::Result<Session> {
         let asked = Instant::now();
-        let got = self.pool.get().await;
+        let got = self.proven().await;
         self.acquire_wait.observe(asked.elapsed().as_secs_f64());
-        got.map(Session).map_err(|err| match err {
-            PoolError::Timeout(_) => {
-                super::count_error("pool_exhausted");
-                Error::Unavailable("no database connection became free in time".into())
+        got
+    }
+
+    /// A lent connection that has proved itself since connections were
+    /// last suspected. One that fails to (no answer to a ping in time) is
+    /// taken out of the pool and the next one tried; a pool whose every
+    /// connection and a fresh one fail gives up (UNAVAILABLE).
+    async fn proven(&self) -> crate::core::Result<Session> {
+        // Each failed check takes one connection out, so the pool's size
+        // plus a fresh login bounds the tries.
+        for _ in 0..=self.size {
+            let mut lent = self.pool.get().await.map_err(unavailable)?;
+            if !suspected_since(lent.proven) {
+                return Ok(Session(lent));
             }
-            PoolError::Closed => Error::Unavailable("the service is shutting down".into()),
-            PoolError::Backend(err) => {
-                super::count_error("unreachable");
-                Error::Unavailable(format!("cannot open a database session: {err}").into())
+            let started = Instant::now();
+            match tokio::time::timeout(self.ping_timeout, lent.connection.ping()).await {
+                Ok(Ok(())) => {
+                    lent.proven = started;
+                    return Ok(Session(lent));
+                }
+                Ok(Err(err)) => tracing::info!(error = %err, "a pooled connection is replaced"),
+                Err(_) => tracing::info!("a pooled connection did not answer; it is replaced"),
             }
-            other => Error::Internal(other.to_string().into()),
-        })
+            drop(Object::take(lent));
+        }
+        super::count_error("unreachable");
+        Err(Error::Unavailable(
+            "no database connection answered its check".into(),
+        ))
     }
 
     /// How many connections are open, idle and lent now.
@@ -243,8 +278,24 @@ impl Sessions {
     pub async fn close(&self) {
         let idle = self.pool.retain(|_, _| false).removed;
         self.pool.close();
-        for connection in idle {
-            let _ = connection.close().await;
+        for pooled in idle {
+            let _ = pooled.connection.close().await;
         }
+    }
+}
+
+/// The error of a call that got no connection from deadpool.
+fn unavailable(err: PoolError<sqlx::Error>) -> Error {
+    match err {
+        PoolError::Timeout(_) => {
+            super::count_error("pool_exhausted");
+            Error::Unavailable("no database connection became free in time".into())
+        }
+        PoolError::Closed => Error::Unavailable("the service is shutting down".into()),
+        PoolError::Backend(err) => {
+            super::count_error("unreachable");
+            Error::Unavailable(format!("cannot open a database session: {err}").into())
+        }
+        other => Error::Internal(other.to_string().into()),
     }
 }
