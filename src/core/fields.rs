@@ -15,7 +15,10 @@ use super::error::Violation;
 
 /// Declares a text newtype whose `parse` checks a character-count range.
 macro_rules! bounded_text {
-    ($(#[$doc:meta])* $name:ident, min = $min:expr, max = $max:expr) => {
+    ($($(#[$doc:meta])* $name:ident: $min:literal..=$max:literal,)+) => {
+        $(bounded_text!(@one $(#[$doc])* $name, $min, $max);)+
+    };
+    (@one $(#[$doc:meta])* $name:ident, $min:expr, $max:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name(String);
@@ -72,30 +75,20 @@ fn check_text(value: &str, min: usize, max: usize) -> Result<(), Violation> {
     Ok(())
 }
 
-bounded_text!(
+bounded_text! {
     /// A team's name (v1 `name`, v2 `display_name`): 1–200 characters.
-    TeamName, min = 1, max = 200
-);
-bounded_text!(
+    TeamName: 1..=200,
     /// A team's description: at most 10,000 characters.
-    Description, min = 0, max = 10_000
-);
-bounded_text!(
+    Description: 0..=10_000,
     /// A v2 given name: 1–100 characters, stored exactly as written.
-    GivenName, min = 1, max = 100
-);
-bounded_text!(
+    GivenName: 1..=100,
     /// A v2 family name: at most 100 characters, stored exactly as written.
-    FamilyName, min = 0, max = 100
-);
-bounded_text!(
+    FamilyName: 0..=100,
     /// A task's title: 1–200 characters.
-    Title, min = 1, max = 200
-);
-bounded_text!(
+    Title: 1..=200,
     /// A task's notes: at most 10,000 characters.
-    Notes, min = 0, max = 10_000
-);
+    Notes: 0..=10_000,
+}
 
 /// A v1 full name: trimmed of white space at both ends, then 1–200 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -36,7 +36,7 @@ pub use database_url::DatabaseUrl;
 pub use error::Error;
 pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};
 pub use lock::migration_lock_id;
-pub use runner::{AppliedStep, RunEvent, down_reporting, down_to, up, up_reporting, up_to};
+pub use runner::{AppliedStep, Direction, RunEvent, down_to, migrate, up, up_to};
 pub use status::{AppliedVersion, KnownVersion, Status, Verdict, status};
 pub use verify::{Finding, VerifyOptions, VerifyReport, verify};
 

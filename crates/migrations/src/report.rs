@@ -181,10 +181,11 @@ pub async fn migrate(pool: &PgPool, direction: Direction) -> dbrepo_migrations::
             }
         }
     };
-    let outcome = match direction {
-        Direction::Up => dbrepo_migrations::up_reporting(pool, i64::MAX, &mut report).await,
-        Direction::Down { to } => dbrepo_migrations::down_reporting(pool, to, &mut report).await,
+    let (way, target) = match direction {
+        Direction::Up => (dbrepo_migrations::Direction::Up, i64::MAX),
+        Direction::Down { to } => (dbrepo_migrations::Direction::Down, to),
     };
+    let outcome = dbrepo_migrations::migrate(pool, way, target, &mut report).await;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

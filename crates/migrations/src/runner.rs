@@ -6,10 +6,10 @@
 //! waits, then finds nothing left to do. A failure can leave the lock held
 //! by the session, so after any failure the connection is closed.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::migrate::{AppliedMigration, Migrate};
+use sqlx::migrate::{AppliedMigration, Migrate, Migration};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::Postgres;
 
@@ -66,17 +66,7 @@ pub async fn up(pool: &PgPool) -> Result<Vec<AppliedStep>> {
 /// Like [`up`], but applies only the pending steps up to and including
 /// `target_version` (to build a partially migrated database).
 pub async fn up_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedStep>> {
-    up_reporting(pool, target_version, &mut |_| {}).await
-}
-
-/// Like [`up_to`], telling `report` of the lock wait and each step as the
-/// run goes.
-pub async fn up_reporting(
-    pool: &PgPool,
-    target_version: i64,
-    report: &mut (dyn FnMut(RunEvent<'_>) + Send),
-) -> Result<Vec<AppliedStep>> {
-    run_locked(pool, Direction::Up, target_version, report).await
+    migrate(pool, Direction::Up, target_version, &mut |_| {}).await
 }
 
 /// Reverts every applied step newer than `target_version`, newest first;
@@ -84,42 +74,35 @@ pub async fn up_reporting(
 /// checksum and failure checks as [`up`], and when steps unknown to this
 /// build are applied (it has no down file for them).
 pub async fn down_to(pool: &PgPool, target_version: i64) -> Result<Vec<AppliedStep>> {
-    down_reporting(pool, target_version, &mut |_| {}).await
-}
-
-/// Like [`down_to`], telling `report` of the lock wait and each step as the
-/// run goes.
-pub async fn down_reporting(
-    pool: &PgPool,
-    target_version: i64,
-    report: &mut (dyn FnMut(RunEvent<'_>) + Send),
-) -> Result<Vec<AppliedStep>> {
-    let known = known_versions();
-    if target_version != 0 && !known.contains(&target_version) {
-        return Err(Error::UnknownTarget {
-            target: target_version,
-            known,
-        });
-    }
-    run_locked(pool, Direction::Down, target_version, report).await
+    migrate(pool, Direction::Down, target_version, &mut |_| {}).await
 }
 
 /// Which way a run moves the schema.
-#[derive(Clone, Copy)]
-enum Direction {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Apply the pending steps up to and including the target version.
     Up,
+    /// Revert the applied steps newer than the target version.
     Down,
 }
 
-/// Takes the migration lock on one connection, applies or reverts the
-/// steps up to `target_version`, releases the lock; on any error the
-/// connection is closed, which also releases the lock.
-async fn run_locked(
+/// [`up_to`] or [`down_to`], telling `report` of the lock wait and each
+/// step as the run goes. Takes the migration lock on one connection and
+/// releases it at the end; on any error the connection is closed, which
+/// also releases the lock.
+pub async fn migrate(
     pool: &PgPool,
     direction: Direction,
     target_version: i64,
     report: &mut (dyn FnMut(RunEvent<'_>) + Send),
 ) -> Result<Vec<AppliedStep>> {
+    let known = known_versions();
+    if direction == Direction::Down && target_version != 0 && !known.contains(&target_version) {
+        return Err(Error::UnknownTarget {
+            target: target_version,
+            known,
+        });
+    }
     let mut conn = acquire(pool).await?;
     let outcome = async {
         let waited = lock::acquire(&mut conn).await?;
@@ -161,28 +144,7 @@ async fn apply_pending(
     });
     let mut steps = Vec::with_capacity(pending.len());
     for migration in pending {
-        let (version, description) = (migration.version, migration.description.to_string());
-        tracing::info!(version, %description, "applying migration");
-        report(RunEvent::Started {
-            version,
-            description: &description,
-        });
-        let duration = conn
-            .apply(TABLE, migration)
-            .await
-            .map_err(|source| Error::Step {
-                version,
-                file: migration_file(version),
-                source,
-            })?;
-        tracing::info!(version, %description, duration_ms = duration.as_millis() as u64, "applied migration");
-        let step = AppliedStep {
-            version,
-            description,
-            duration,
-        };
-        report(RunEvent::Finished(&step));
-        steps.push(step);
+        steps.push(run_step(conn, Direction::Up, migration, report).await?);
     }
     Ok(steps)
 }
@@ -203,31 +165,50 @@ async fn revert_newer(
     let mut steps = Vec::new();
     for version in newer {
         let migration = down_migration(version).expect("every known step has a down file");
-        let description = migration.description.to_string();
-        tracing::info!(version, %description, "reverting migration");
-        report(RunEvent::Started {
-            version,
-            description: &description,
-        });
-        let started = Instant::now();
-        conn.revert(TABLE, migration)
-            .await
-            .map_err(|source| Error::Step {
-                version,
-                file: migration_file(version).replace(".up.sql", ".down.sql"),
-                source,
-            })?;
-        let duration = started.elapsed();
-        tracing::info!(version, %description, duration_ms = duration.as_millis() as u64, "reverted migration");
-        let step = AppliedStep {
-            version,
-            description,
-            duration,
-        };
-        report(RunEvent::Finished(&step));
-        steps.push(step);
+        steps.push(run_step(conn, Direction::Down, migration, report).await?);
     }
     Ok(steps)
+}
+
+/// Applies (up) or reverts (down) one step in its own transaction, logging
+/// and reporting its start and end.
+async fn run_step(
+    conn: &mut PoolConnection<Postgres>,
+    direction: Direction,
+    migration: &Migration,
+    report: &mut (dyn FnMut(RunEvent<'_>) + Send),
+) -> Result<AppliedStep> {
+    let (version, description) = (migration.version, migration.description.to_string());
+    let (doing, done, file) = match direction {
+        Direction::Up => ("applying", "applied", migration_file(version)),
+        Direction::Down => (
+            "reverting",
+            "reverted",
+            migration_file(version).replace(".up.sql", ".down.sql"),
+        ),
+    };
+    tracing::info!(version, %description, "{doing} migration");
+    report(RunEvent::Started {
+        version,
+        description: &description,
+    });
+    let run = match direction {
+        Direction::Up => conn.apply(TABLE, migration),
+        Direction::Down => conn.revert(TABLE, migration),
+    };
+    let duration = run.await.map_err(|source| Error::Step {
+        version,
+        file,
+        source,
+    })?;
+    tracing::info!(version, %description, duration_ms = duration.as_millis() as u64, "{done} migration");
+    let step = AppliedStep {
+        version,
+        description,
+        duration,
+    };
+    report(RunEvent::Finished(&step));
+    Ok(step)
 }
 
 /// Lists the applied steps after refusing on a failed step or a checksum
@@ -265,7 +246,7 @@ async fn checked_applied(conn: &mut PoolConnection<Postgres>) -> Result<Vec<Appl
 /// A failed `CREATE INDEX CONCURRENTLY` leaves an INVALID index behind that
 /// `IF NOT EXISTS` would then accept; refuse to call such a schema current.
 async fn ensure_indexes_valid(conn: &mut PoolConnection<Postgres>) -> Result<()> {
-    let names = crate::verify::invalid_indexes(conn).await?;
+    let names = crate::verify::leftovers(conn).await?.invalid_indexes;
     if names.is_empty() {
         Ok(())
     } else {

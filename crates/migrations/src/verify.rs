@@ -131,43 +131,54 @@ pub async fn verify(pool: &PgPool, options: &VerifyOptions) -> Result<VerifyRepo
         .map_err(Error::db("making the session read-only"))?;
     let mut report = VerifyReport::default();
     scan_members(&mut connection, options, &mut report).await?;
-    report.constraints_not_valid = constraints_not_valid(&mut connection).await?;
-    report.invalid_indexes = invalid_indexes(&mut connection).await?;
+    let leftovers = leftovers(&mut connection).await?;
+    report.constraints_not_valid = leftovers.constraints_not_valid;
+    report.invalid_indexes = leftovers.invalid_indexes;
     let _ = connection.close().await;
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
-/// `schema.table.constraint` of each constraint of the dbrepo schemas not
-/// yet validated.
-async fn constraints_not_valid(connection: &mut PgConnection) -> Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT format('%I.%I.%I', n.nspname, c.relname, con.conname)
-         FROM pg_catalog.pg_constraint con
-         JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         WHERE NOT con.convalidated AND n.nspname IN ('manager', 'app')
-         ORDER BY 1",
-    )
-    .fetch_all(connection)
-    .await
-    .map_err(Error::db("listing constraints not validated"))
+/// What unfinished schema changes leave behind in the dbrepo schemas.
+#[derive(Debug, Default)]
+pub(crate) struct Leftovers {
+    /// `schema.table.constraint` of each constraint not yet validated.
+    pub constraints_not_valid: Vec<String>,
+    /// `schema.index` of each INVALID index: what a failed
+    /// `CREATE INDEX CONCURRENTLY` leaves behind.
+    pub invalid_indexes: Vec<String>,
 }
 
-/// `schema.index` of each INVALID index of the dbrepo schemas: what a
-/// failed `CREATE INDEX CONCURRENTLY` leaves behind.
-pub(crate) async fn invalid_indexes(connection: &mut PgConnection) -> Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT format('%I.%I', n.nspname, c.relname)
-         FROM pg_catalog.pg_index i
-         JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-         WHERE NOT i.indisvalid AND n.nspname IN ('manager', 'app')
-         ORDER BY 1",
+/// Reads the [`Leftovers`], both kinds in one statement.
+pub(crate) async fn leftovers(connection: &mut PgConnection) -> Result<Leftovers> {
+    let rows: Vec<(bool, String)> = sqlx::query_as(
+        "WITH ours AS (
+             SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name
+             FROM pg_catalog.pg_class c
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname IN ('manager', 'app'))
+         SELECT true AS is_constraint, format('%s.%I', ours.name, con.conname) AS name
+         FROM pg_catalog.pg_constraint con JOIN ours ON ours.oid = con.conrelid
+         WHERE NOT con.convalidated
+         UNION ALL
+         SELECT false, ours.name
+         FROM pg_catalog.pg_index i JOIN ours ON ours.oid = i.indexrelid
+         WHERE NOT i.indisvalid
+         ORDER BY 2",
     )
     .fetch_all(connection)
     .await
-    .map_err(Error::db("listing invalid indexes"))
+    .map_err(Error::db(
+        "listing unvalidated constraints and invalid indexes",
+    ))?;
+    let mut found = Leftovers::default();
+    for (is_constraint, name) in rows {
+        match is_constraint {
+            true => found.constraints_not_valid.push(name),
+            false => found.invalid_indexes.push(name),
+        }
+    }
+    Ok(found)
 }
 
 /// Reads every member row in id order, one window per statement, and

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use dbrepo_migrations::{RunEvent, migration_lock_id, up_reporting};
+use dbrepo_migrations::{Direction, RunEvent, migrate, migration_lock_id};
 use sqlx::migrate::Migrate;
 use sqlx::{Connection, PgConnection, PgPool};
 
@@ -23,7 +23,7 @@ async fn up_waits_while_sqlx_holds_the_migration_lock() {
     let pool = PgPool::connect(&url).await.expect("pool");
     let up = tokio::spawn(async move {
         let mut waited = None;
-        let steps = up_reporting(&pool, i64::MAX, &mut |event| {
+        let steps = migrate(&pool, Direction::Up, i64::MAX, &mut |event| {
             if let RunEvent::LockTaken { waited: w } = event {
                 waited = Some(w);
             }
