@@ -1,30 +1,22 @@
 //! Store-level and gRPC-level tests over the in-memory fake stores.
 //!
-//! - [`contract`]: the behaviour every store backend shares, stamped here
-//!   for the fake (and in `tests/real/` for PostgreSQL);
+//! - `dbrepo_testkit`'s suites, stamped here over the fake (and in
+//!   `tests/real/` over PostgreSQL): the behaviour every store backend
+//!   shares, interleaved v1 and v2 writers, and input PostgreSQL cannot
+//!   store, sent over gRPC;
 //! - [`fake`]: the in-memory stores, plus tests of what only the fake can
 //!   show;
 //! - [`grpc`]: the real tonic server over the fake stores, called through
-//!   the generated clients;
-//! - [`interleavings`]: property tests of v1 and v2 writers interleaved on
-//!   the same members, here over the fake stores;
-//! - [`served`]: the real tonic server over any stores, with a client per
-//!   published service;
-//! - [`unstorable`]: input PostgreSQL cannot store, over gRPC, here over
-//!   the fake stores.
+//!   the generated clients.
 
-mod contract;
 mod fake;
 mod grpc;
-mod interleavings;
-mod served;
-mod unstorable;
 
 /// The contract over the fake reading the system clock.
 mod fake_contract {
     use super::fake::fake_backend;
 
-    super::contract::contract_suite!(fake_backend);
+    dbrepo_testkit::contract_suite!(fake_backend);
 }
 
 /// The contract again over a fake whose clock never moves: every row is
@@ -33,7 +25,7 @@ mod fake_contract {
 mod frozen_clock_contract {
     use super::fake::frozen_backend;
 
-    super::contract::contract_suite!(frozen_backend);
+    dbrepo_testkit::contract_suite!(frozen_backend);
 }
 
 /// Interleaved v1 and v2 writes over the fake stores (the previous
@@ -42,8 +34,8 @@ mod fake_interleavings {
     use std::sync::Arc;
 
     use super::fake::fake_stores;
-    use super::interleavings::{NoPreviousRelease, check_interleavings};
-    use super::served::TestServer;
+    use dbrepo_testkit::interleavings::{NoPreviousRelease, check_interleavings};
+    use dbrepo_testkit::served::TestServer;
 
     /// Enough cases to meet most orders of the few write kinds; each case
     /// is cheap on the fake.
@@ -69,8 +61,9 @@ mod fake_interleavings {
 mod fake_unstorable {
     use std::sync::Arc;
 
+    use dbrepo_testkit::served::TestServer;
+
     use super::fake::fake_stores;
-    use super::served::TestServer;
 
     async fn served() -> (TestServer, ()) {
         let (manager, tasks) = fake_stores();
@@ -80,5 +73,5 @@ mod fake_unstorable {
         )
     }
 
-    super::unstorable::unstorable_suite!(served);
+    dbrepo_testkit::unstorable_suite!(served);
 }

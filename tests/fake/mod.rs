@@ -27,7 +27,7 @@ use dbrepo::core::sql::app::Task;
 use dbrepo::core::sql::manager::{Member, Team};
 use time::{Duration, OffsetDateTime};
 
-use crate::contract::Stores;
+use dbrepo_testkit::contract::Stores;
 
 /// Where the fake reads the time; tests of the fake itself freeze it.
 type Clock = Box<dyn Fn() -> OffsetDateTime + Send + Sync>;

@@ -4,7 +4,7 @@
 use dbrepo::proto::manager::v1;
 use dbrepo::proto::manager::v2::{self, MemberStatus};
 
-use super::{Grpc, v1_member, v1_team, v2_member};
+use super::{start, v1_member, v1_team, v2_member};
 
 /// A v1 update of `id` that writes only the fields given.
 fn v1_update(id: &str, full_name: Option<&str>, archived: Option<bool>) -> v1::UpdateMemberRequest {
@@ -30,7 +30,7 @@ fn v2_status(id: &str, status: MemberStatus) -> v2::UpdateMemberRequest {
 
 #[tokio::test]
 async fn v1_written_names_read_in_v2_split_at_the_first_white_space() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "names").await;
     let cases = [
         ("Ada Lovelace", "Ada", "Lovelace", "spec example"),
@@ -66,7 +66,7 @@ async fn v1_written_names_read_in_v2_split_at_the_first_white_space() {
 
 #[tokio::test]
 async fn v2_written_names_read_in_v1_joined() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "names").await;
     let long = ("g".repeat(100), "f".repeat(100));
     let cases = [
@@ -104,7 +104,7 @@ async fn v2_written_names_read_in_v1_joined() {
 
 #[tokio::test]
 async fn v1_update_with_unchanged_full_name_keeps_v2_names_and_changed_rederives() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "names").await;
     let member = v2_member(
         &mut grpc,
@@ -133,7 +133,7 @@ async fn v1_update_with_unchanged_full_name_keeps_v2_names_and_changed_rederives
 
 #[tokio::test]
 async fn status_round_trips_between_versions() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "status").await;
     let member = v1_member(&mut grpc, &team.id, "Ada").await;
     let steps = [
@@ -194,7 +194,7 @@ async fn status_round_trips_between_versions() {
 
 #[tokio::test]
 async fn v1_include_archived_false_hides_only_archived() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "hide").await;
     let mut ids = Vec::new();
     for status in [
@@ -228,7 +228,7 @@ async fn v1_include_archived_false_hides_only_archived() {
 
 #[tokio::test]
 async fn v1_update_changes_the_v2_etag() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "etag").await;
     let member = v2_member(&mut grpc, &team.id, "Ada", "", MemberStatus::Active).await;
     grpc.v1

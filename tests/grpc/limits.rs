@@ -4,11 +4,11 @@
 use dbrepo::proto::manager::v1;
 use tonic::Code;
 
-use super::{Grpc, assert_code};
+use super::{assert_code, start};
 
 #[tokio::test]
 async fn a_request_over_the_default_four_mebibytes_is_resource_exhausted() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let oversize = grpc
         .v1
         .create_team(v1::CreateTeamRequest {

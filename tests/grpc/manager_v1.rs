@@ -3,11 +3,11 @@
 use dbrepo::proto::manager::v1;
 use tonic::Code;
 
-use super::{Grpc, assert_code, unique, v1_member, v1_team};
+use super::{assert_code, start, unique, v1_member, v1_team};
 
 #[tokio::test]
 async fn v1_creates_gets_and_lists_teams_by_name() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let tag = unique();
     for name in ["b", "A", "c"] {
         let request = v1::CreateTeamRequest {
@@ -72,7 +72,7 @@ async fn v1_creates_gets_and_lists_teams_by_name() {
 
 #[tokio::test]
 async fn v1_member_lifecycle_create_get_list_update_delete() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "lifecycle").await;
     let ada = v1_member(&mut grpc, &team.id, "  Ada Lovelace ").await;
     assert_eq!(
@@ -138,7 +138,7 @@ async fn v1_member_lifecycle_create_get_list_update_delete() {
 
 #[tokio::test]
 async fn v1_duplicates_are_already_exists() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "Dup").await;
     let again = v1::CreateTeamRequest {
         name: team.name.to_uppercase(),
@@ -161,7 +161,7 @@ async fn v1_duplicates_are_already_exists() {
 
 #[tokio::test]
 async fn v1_unknown_ids_are_not_found() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let unknown = uuid::Uuid::now_v7().to_string();
     assert_code(
         grpc.v1

@@ -4,7 +4,7 @@
 use dbrepo::proto::manager::v2::{self, MemberStatus};
 use tonic::Code;
 
-use super::{Grpc, assert_code, unique, v2_member};
+use super::{Grpc, assert_code, start, unique, v2_member};
 
 /// An update of `id` under `etag` that changes nothing but the given name.
 fn rename(id: &str, etag: &str, given_name: &str) -> v2::UpdateMemberRequest {
@@ -35,7 +35,7 @@ async fn v2_team(grpc: &mut Grpc) -> v2::Team {
 
 #[tokio::test]
 async fn v2_creates_gets_and_lists_teams() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v2_team(&mut grpc).await;
     let read = grpc
         .v2
@@ -69,7 +69,7 @@ async fn v2_creates_gets_and_lists_teams() {
 
 #[tokio::test]
 async fn v2_member_lifecycle_with_etags() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v2_team(&mut grpc).await;
     let unspecified = v2_member(
         &mut grpc,
@@ -153,7 +153,7 @@ async fn v2_member_lifecycle_with_etags() {
 
 #[tokio::test]
 async fn v2_unknown_member_is_not_found_even_with_a_stale_etag() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v2_team(&mut grpc).await;
     let other = v2_member(&mut grpc, &team.id, "Ada", "", MemberStatus::Active).await;
     let unknown = uuid::Uuid::now_v7().to_string();
@@ -188,7 +188,7 @@ async fn v2_unknown_member_is_not_found_even_with_a_stale_etag() {
 
 #[tokio::test]
 async fn v2_list_members_filters_by_status() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v2_team(&mut grpc).await;
     let mut ids = Vec::new();
     for status in [

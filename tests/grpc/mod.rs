@@ -23,15 +23,13 @@ use tonic_types::StatusExt;
 
 use crate::fake::fake_stores;
 
-/// The server over fresh fake stores, as these tests call it.
-pub use crate::served::TestServer as Grpc;
+/// The server these tests call.
+pub use dbrepo_testkit::served::TestServer as Grpc;
 
-impl Grpc {
-    /// Serves fresh fake stores on an ephemeral port and connects to it.
-    pub async fn start() -> Self {
-        let (manager, tasks) = fake_stores();
-        Self::serve(Arc::new(manager), Arc::new(tasks)).await
-    }
+/// Serves fresh fake stores on an ephemeral port and connects to it.
+pub async fn start() -> Grpc {
+    let (manager, tasks) = fake_stores();
+    Grpc::serve(Arc::new(manager), Arc::new(tasks)).await
 }
 
 /// Asserts that `result` failed with `code`.
@@ -58,7 +56,7 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str
     );
 }
 
-pub use crate::contract::support::unique;
+pub use dbrepo_testkit::contract::support::unique;
 
 /// Creates a team through v1 with a unique name starting with `label`.
 pub async fn v1_team(grpc: &mut Grpc, label: &str) -> v1::Team {

@@ -4,7 +4,7 @@
 use dbrepo::proto::app::v1 as app;
 use dbrepo::proto::manager::v2::{self, MemberStatus};
 
-use super::{Grpc, assert_invalid, unique, v1_team, v2_member};
+use super::{Grpc, assert_invalid, start, unique, v1_team, v2_member};
 
 /// The v2 ListMembers request of `team_id` for one page.
 fn members(team_id: &str, page_size: i32, page_token: &str) -> v2::ListMembersRequest {
@@ -41,7 +41,7 @@ async fn some_members(grpc: &mut Grpc, team_id: &str, count: usize) -> Vec<Strin
 
 #[tokio::test]
 async fn v2_list_teams_walks_every_page_in_order() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let tag = unique();
     for name in ["e", "B", "d", "a", "C", "g", "F"] {
         let request = v2::CreateTeamRequest {
@@ -76,7 +76,7 @@ async fn v2_list_teams_walks_every_page_in_order() {
 
 #[tokio::test]
 async fn a_page_token_stays_valid_with_another_page_size() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "pages").await;
     let ids = some_members(&mut grpc, &team.id, 6).await;
     let first = grpc
@@ -136,7 +136,7 @@ async fn a_page_token_stays_valid_with_another_page_size() {
 
 #[tokio::test]
 async fn a_page_token_of_another_query_is_invalid_argument() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "tokens").await;
     let other = v1_team(&mut grpc, "tokens").await;
     some_members(&mut grpc, &team.id, 3).await;

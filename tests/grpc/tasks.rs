@@ -6,7 +6,7 @@ use dbrepo::proto::manager::v2::MemberStatus;
 use prost_types::Timestamp;
 use tonic::Code;
 
-use super::{Grpc, assert_code, v1_member, v1_team, v2_member};
+use super::{Grpc, assert_code, start, v1_member, v1_team, v2_member};
 
 /// A task of `team_id` titled `title`, optionally assigned.
 fn create(team_id: &str, title: &str, assignee_id: Option<&str>) -> app::CreateTaskRequest {
@@ -45,7 +45,7 @@ async fn titles(grpc: &mut Grpc, team_id: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn task_lifecycle_create_get_list_update_delete() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "tasks").await;
     let ada = v1_member(&mut grpc, &team.id, "Ada").await;
     let due = Timestamp {
@@ -136,7 +136,7 @@ async fn task_lifecycle_create_get_list_update_delete() {
 
 #[tokio::test]
 async fn assignee_must_be_an_active_member_of_the_team() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "assign").await;
     let other = v1_team(&mut grpc, "assign").await;
     let cases = [
@@ -219,7 +219,7 @@ async fn assignee_must_be_an_active_member_of_the_team() {
 
 #[tokio::test]
 async fn deleting_a_member_unassigns_its_tasks_through_any_version() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "unassign").await;
     let ada = v1_member(&mut grpc, &team.id, "Ada").await;
     let task = grpc
@@ -270,7 +270,7 @@ async fn deleting_a_member_unassigns_its_tasks_through_any_version() {
 
 #[tokio::test]
 async fn task_unknown_ids_are_not_found() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let unknown = uuid::Uuid::now_v7().to_string();
     assert_code(
         grpc.tasks.create_task(create(&unknown, "T", None)).await,

@@ -4,11 +4,11 @@
 use dbrepo::proto::app::v1 as app;
 use prost_types::Timestamp;
 
-use super::{Call, Grpc, call, expect_invalid, v1_team};
+use super::{Call, call, expect_invalid, start, v1_team};
 
 #[tokio::test]
 async fn task_service_bad_input_is_invalid_argument_naming_the_field() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "valid").await;
     let existing = app::CreateTaskRequest {
         team_id: team.id.clone(),

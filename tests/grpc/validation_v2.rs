@@ -3,11 +3,11 @@
 
 use dbrepo::proto::manager::{v1, v2};
 
-use super::{Call, Grpc, call, expect_invalid, v1_member, v1_team};
+use super::{Call, call, expect_invalid, start, v1_member, v1_team};
 
 #[tokio::test]
 async fn manager_v2_bad_input_is_invalid_argument_naming_the_field() {
-    let mut grpc = Grpc::start().await;
+    let mut grpc = start().await;
     let team = v1_team(&mut grpc, "valid").await;
     let ada = v1_member(&mut grpc, &team.id, "Ada").await;
     let c = grpc.v2.clone();

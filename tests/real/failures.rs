@@ -19,8 +19,8 @@ use dbrepo::proto::manager::{v1, v2};
 use dbrepo_migrations::DatabaseUrl;
 use sqlx::PgPool;
 
-use crate::served::TestServer;
 use crate::support::TestDatabase;
+use dbrepo_testkit::served::TestServer;
 
 /// A pool of `connections` sessions on `db`, set up exactly as the service
 /// sets up its own (all opened up front), with `statement_timeout_ms`.

@@ -4,9 +4,9 @@
 
 use uuid::Uuid;
 
-use crate::interleavings::{PreviousWriter, check_interleavings};
 use crate::previous_release::PreviousRelease;
 use crate::support::{TestDatabase, pg_server};
+use dbrepo_testkit::interleavings::{PreviousWriter, check_interleavings};
 
 /// Fewer cases than on the fake: every write is a round trip to the
 /// database, and the fake run already covers the orders; this run adds the

@@ -7,31 +7,23 @@
 //! binaries these tests fail with instructions; they never skip.
 
 mod backfill;
-#[path = "../contract/mod.rs"]
-mod contract;
 mod end_to_end;
 mod failures;
-#[path = "../interleavings/mod.rs"]
-mod interleavings;
 mod interleavings_on_postgres;
 mod matrix;
 mod migrations;
 mod plans;
 mod previous_release;
 mod secrets;
-#[path = "../served/mod.rs"]
-mod served;
 mod support;
-#[path = "../unstorable/mod.rs"]
-mod unstorable;
 
 /// A fresh migrated database per test, served to the stores through the
 /// DML-only login; the database lives as long as the stores.
 async fn pg_backend()
--> contract::Stores<dbrepo::io::db::PgManagerStore, dbrepo::io::db::PgTaskStore> {
+-> dbrepo_testkit::contract::Stores<dbrepo::io::db::PgManagerStore, dbrepo::io::db::PgTaskStore> {
     let database = support::TestDatabase::new().await;
     let (manager, tasks) = support::pg_stores(&database.sessions());
-    contract::Stores::new(manager, tasks).keeping(database)
+    dbrepo_testkit::contract::Stores::new(manager, tasks).keeping(database)
 }
 
 /// The store contract suite, the very one the in-memory fake passes, on
@@ -39,13 +31,14 @@ async fn pg_backend()
 mod pg_contract {
     use super::pg_backend;
 
-    super::contract::contract_suite!(pg_backend);
+    dbrepo_testkit::contract_suite!(pg_backend);
 }
 
 /// Input PostgreSQL cannot store, through the real tonic server over
 /// PostgreSQL (which refuses it: before the services did, as INTERNAL).
 mod pg_unstorable {
-    use super::served::TestServer;
+    use dbrepo_testkit::served::TestServer;
+
     use super::support::{TestDatabase, pg_server};
 
     async fn served() -> (TestServer, TestDatabase) {
@@ -53,7 +46,7 @@ mod pg_unstorable {
         (pg_server(&database.sessions()).await, database)
     }
 
-    super::unstorable::unstorable_suite!(served);
+    dbrepo_testkit::unstorable_suite!(served);
 }
 
 mod postgres_server {

@@ -10,8 +10,6 @@
 //! Set `DBREPO_KEEP_TEST_DB=1` to keep each test's database (its URL is
 //! printed) and the server running after the tests, for a post-mortem.
 
-#![allow(dead_code)] // Each test module uses a different part.
-
 use std::time::Duration;
 
 use dbrepo_dev_postgres::{PostgresServer, StartOptions};
@@ -313,7 +311,7 @@ pub fn pg_stores(
 
 /// The real tonic server over [`pg_stores`] of `sessions`, with a client
 /// per published service.
-pub async fn pg_server(sessions: &dbrepo::io::db::Sessions) -> crate::served::TestServer {
+pub async fn pg_server(sessions: &dbrepo::io::db::Sessions) -> dbrepo_testkit::served::TestServer {
     let (manager, tasks) = pg_stores(sessions);
-    crate::served::TestServer::serve(manager, tasks).await
+    dbrepo_testkit::served::TestServer::serve(manager, tasks).await
 }

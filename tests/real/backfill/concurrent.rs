@@ -23,15 +23,15 @@ use tokio::sync::Barrier;
 use tonic::transport::Channel;
 
 use super::{backfill, count_unfilled};
-use crate::interleavings::model::{v1_view, v2_view};
 use crate::previous_release::PreviousRelease;
 use crate::support::TestDatabase;
+use dbrepo_testkit::interleavings::model::{v1_view, v2_view};
 
 mod model;
 
 use model::{Ack, Seeded, apply, seeded_model, v1_request, v2_request};
 
-use crate::served::TestServer;
+use dbrepo_testkit::served::TestServer;
 
 /// Members written by the previous release before 0002.
 const MEMBERS: usize = 200;

@@ -8,8 +8,8 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tonic::Code;
 
 use super::{Fixture, fixture, serve, service_pool};
-use crate::served::TestServer;
 use crate::support::TestDatabase;
+use dbrepo_testkit::served::TestServer;
 
 /// Short, so each case waits only briefly on its lock.
 const STATEMENT_TIMEOUT_MS: u64 = 300;

@@ -6,9 +6,9 @@ use std::ops::{Deref, DerefMut};
 
 use dbrepo::io::db::{PgManagerStore, PgTaskStore, Sessions};
 
-use crate::contract::Stores;
-use crate::served::TestServer;
 use crate::support::{TestDatabase, pg_server, pg_stores};
+use dbrepo_testkit::contract::Stores;
+use dbrepo_testkit::served::TestServer;
 
 /// A running server of the current release and its pool.
 pub struct Served {

@@ -99,7 +99,7 @@ impl Run {
             check(api, &self.ledger, &self.old, Some(&mut served)).await;
         }
         let stores = || std::future::ready(served.contract_stores());
-        crate::contract::run_all(self.label, stores).await;
+        dbrepo_testkit::contract::run_all(self.label, stores).await;
         served.stop().await;
     }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::PreviousRelease;
 use crate::support::TestDatabase;
 
-pub use crate::contract::support::full_name_patch as v1_name;
+pub use dbrepo_testkit::contract::support::full_name_patch as v1_name;
 
 pub fn v2_names(given: &str, family: &str) -> MemberPatch {
     MemberPatch {

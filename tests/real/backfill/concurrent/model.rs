@@ -8,7 +8,7 @@ use dbrepo::proto::manager::{v1, v2};
 use prost_types::Timestamp;
 use uuid::Uuid;
 
-use crate::interleavings::model::{MemberModel, v1_view, v2_view};
+use dbrepo_testkit::interleavings::model::{MemberModel, v1_view, v2_view};
 
 /// A member as the previous release wrote it, before any race.
 pub struct Seeded {

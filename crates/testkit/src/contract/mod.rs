@@ -1,14 +1,11 @@
 //! The contract every [`ManagerStore`] and [`TaskStore`] obeys, as generic
 //! tests that each backend stamps out with [`contract_suite!`].
 //!
-//! Mount this module at the crate root as `contract`, from any test target:
-//! `mod contract;` in `tests/integration.rs`, or
-//! `#[path = "../contract/mod.rs"] mod contract;` in `tests/real/main.rs`.
-//! Then, in any module of that target:
+//! In any module of a test target:
 //!
 //! ```ignore
-//! async fn pg_backend() -> contract::Stores<PgManagerStore, PgTaskStore> { … }
-//! contract::contract_suite!(pg_backend);
+//! async fn pg_backend() -> dbrepo_testkit::contract::Stores<PgManagerStore, PgTaskStore> { … }
+//! dbrepo_testkit::contract_suite!(pg_backend);
 //! ```
 //!
 //! Every test asks the backend function for fresh stores and names every
@@ -19,16 +16,24 @@
 //! [`ManagerStore`]: dbrepo::core::sql::manager::ManagerStore
 //! [`TaskStore`]: dbrepo::core::sql::app::TaskStore
 
-#![allow(dead_code)] // Each test target uses a different part of the helpers.
-
-pub mod member_etags;
-pub mod member_lists;
-pub mod member_updates;
-pub mod members;
 pub mod support;
+
+// A contract test's name says what it checks; `contract_suite!` lists them.
+#[allow(missing_docs)]
+pub mod member_etags;
+#[allow(missing_docs)]
+pub mod member_lists;
+#[allow(missing_docs)]
+pub mod member_updates;
+#[allow(missing_docs)]
+pub mod members;
+#[allow(missing_docs)]
 pub mod task_assignees;
+#[allow(missing_docs)]
 pub mod task_lists;
+#[allow(missing_docs)]
 pub mod tasks;
+#[allow(missing_docs)]
 pub mod teams;
 
 use std::any::Any;
@@ -68,12 +73,13 @@ impl<M, T> Stores<M, T> {
 ///
 /// The list of tests lives here once; `@list` hands it to a mode: `@stamp`
 /// (tests for a backend) or `@run` (the body of [`run_all`]).
+#[macro_export]
 macro_rules! contract_suite {
     ($backend:ident) => {
-        $crate::contract::contract_suite!(@list stamp $backend);
+        $crate::contract_suite!(@list stamp $backend);
     };
     (@list $mode:ident $arg:tt) => {
-        $crate::contract::contract_suite!(@$mode $arg,
+        $crate::contract_suite!(@$mode $arg,
             teams: [
                 create_team_reads_back_what_was_written,
                 unknown_team_is_not_found,
@@ -153,8 +159,6 @@ macro_rules! contract_suite {
         )*)*
     };
 }
-
-pub(crate) use contract_suite;
 
 /// Runs every contract test in turn, each on fresh stores from `backend`,
 /// printing `label` and the test's name before it (shown when one fails).

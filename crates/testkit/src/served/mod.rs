@@ -2,12 +2,6 @@
 //! generated client per published service: what a client team runs
 //! against. [`TestServer::stop`] waits until the server has shut down, so
 //! no server outlives its test.
-//!
-//! Mount at the crate root as `served`: `mod served;` in
-//! `tests/integration.rs`, `#[path = "../served/mod.rs"] mod served;` in
-//! `tests/real/main.rs`.
-
-#![allow(dead_code)] // Each test target uses a different part.
 
 use std::sync::Arc;
 use std::time::Duration;

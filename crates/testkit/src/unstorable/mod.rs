@@ -7,15 +7,12 @@
 //! The tests are generic over the server's stores and stamped per backend
 //! by [`unstorable_suite!`]: over the fake in `tests/integration.rs` (which
 //! once accepted such input silently) and over PostgreSQL in `tests/real/`
-//! (which refused it as INTERNAL). Mount this module at the crate root as
-//! `unstorable`, next to `served`:
+//! (which refused it as INTERNAL):
 //!
 //! ```ignore
 //! async fn served() -> (TestServer, impl Sized) { … } // the server and what must outlive it
-//! unstorable::unstorable_suite!(served);
+//! dbrepo_testkit::unstorable_suite!(served);
 //! ```
-
-#![allow(dead_code)] // Each test target uses a different part.
 
 pub mod text;
 pub mod times;
@@ -32,9 +29,10 @@ use crate::served::TestServer;
 
 /// Stamps one `#[tokio::test]` per test of this module. `$served` names an
 /// `async fn() -> (TestServer, G)` in scope; `G` is kept until the test ends.
+#[macro_export]
 macro_rules! unstorable_suite {
     ($served:ident) => {
-        $crate::unstorable::unstorable_suite!(@stamp $served,
+        $crate::unstorable_suite!(@stamp $served,
             text::u0000_in_any_string_field_is_invalid_argument_and_writes_nothing,
             times::due_times_outside_protobufs_range_are_invalid_argument,
             times::due_times_at_the_edges_of_the_range_read_back,
@@ -52,8 +50,6 @@ macro_rules! unstorable_suite {
         )*
     };
 }
-
-pub(crate) use unstorable_suite;
 
 /// One request, sent on its own clone of a client.
 pub type Call = Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>;
