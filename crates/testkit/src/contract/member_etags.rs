@@ -1,15 +1,17 @@
 //! Optimistic concurrency and deletes: the etag changes on every update,
 //! a stale one is ABORTED and changes nothing, NOT_FOUND comes first.
 
+use dbrepo::core::Error;
 use dbrepo::core::fields::{Email, MemberId};
 use dbrepo::core::mapping::MemberStatus::Active;
 use dbrepo::core::mapping::{Etag, Precondition};
 use dbrepo::core::sql::app::TaskStore;
 use dbrepo::core::sql::manager::{ManagerStore, Member, MemberPatch, NewMember};
-use dbrepo::core::{Entity, Error};
 
 use super::Stores;
-use super::support::{assert_err, full_name_patch, member, new_member, team, unique_email, v1};
+use super::support::{
+    assert_err, assert_not_found, full_name_patch, member, new_member, team, unique_email, v1,
+};
 
 /// Applies `patch` unconditionally and returns the member after it.
 async fn update<M: ManagerStore>(manager: &M, member: &Member, patch: MemberPatch) -> Member {
@@ -66,10 +68,7 @@ pub async fn current_etag_allows_update_and_delete<M: ManagerStore, T: TaskStore
         .delete_member(created.id, etag)
         .await
         .unwrap();
-    assert_err!(
-        stores.manager.get_member(created.id).await,
-        Error::NotFound { .. }
-    );
+    assert_not_found!(stores.manager.get_member(created.id).await, Member);
 }
 
 pub async fn stale_etag_is_aborted_and_changes_nothing<M: ManagerStore, T: TaskStore>(
@@ -126,21 +125,9 @@ pub async fn unknown_member_is_not_found_before_a_stale_etag<M: ManagerStore, T:
             .manager
             .update_member(unknown, full_name_patch("Eve"), precondition.clone())
             .await;
-        assert_err!(
-            updated,
-            Error::NotFound {
-                entity: Entity::Member,
-                ..
-            }
-        );
+        assert_not_found!(updated, Member);
         let deleted = stores.manager.delete_member(unknown, precondition).await;
-        assert_err!(
-            deleted,
-            Error::NotFound {
-                entity: Entity::Member,
-                ..
-            }
-        );
+        assert_not_found!(deleted, Member);
     }
 }
 
@@ -153,21 +140,12 @@ pub async fn delete_removes_the_member_once<M: ManagerStore, T: TaskStore>(store
         .delete_member(gone.id, Precondition::None)
         .await
         .unwrap();
-    assert_err!(
-        stores.manager.get_member(gone.id).await,
-        Error::NotFound { .. }
-    );
+    assert_not_found!(stores.manager.get_member(gone.id).await, Member);
     let again = stores
         .manager
         .delete_member(gone.id, Precondition::None)
         .await;
-    assert_err!(
-        again,
-        Error::NotFound {
-            entity: Entity::Member,
-            ..
-        }
-    );
+    assert_not_found!(again, Member);
     assert_eq!(
         stores.manager.get_member(kept.id).await.unwrap(),
         kept,

@@ -6,10 +6,9 @@ use dbrepo::core::mapping::MemberStatus::{self, Active, Archived, Suspended};
 use dbrepo::core::page::{CreatedCursor, PageRequest};
 use dbrepo::core::sql::app::TaskStore;
 use dbrepo::core::sql::manager::{ManagerStore, Member, MemberCursor, MemberQuery};
-use dbrepo::core::{Entity, Error};
 
 use super::Stores;
-use super::support::{assert_err, first, member, team, v1, walk_keyset, walk_offset};
+use super::support::{assert_not_found, first, member, team, v1, walk_keyset, walk_offset};
 
 /// The query of `team_id`'s members with `statuses`, for `page`.
 fn query(
@@ -63,13 +62,7 @@ pub async fn members_of_unknown_team_is_not_found<M: ManagerStore, T: TaskStore>
         .manager
         .list_members(query(TeamId::generate(), &[], first(10)))
         .await;
-    assert_err!(
-        listed,
-        Error::NotFound {
-            entity: Entity::Team,
-            ..
-        }
-    );
+    assert_not_found!(listed, Team);
 }
 
 pub async fn members_list_by_create_time_then_id_within_their_team<

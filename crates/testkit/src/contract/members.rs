@@ -1,14 +1,14 @@
 //! Members: creation through either version's names, lookup, and email
 //! uniqueness.
 
+use dbrepo::core::Error;
 use dbrepo::core::fields::{MemberId, TeamId};
 use dbrepo::core::mapping::MemberStatus;
 use dbrepo::core::sql::app::TaskStore;
 use dbrepo::core::sql::manager::{ManagerStore, MemberQuery, NewMember};
-use dbrepo::core::{Entity, Error};
 
 use super::Stores;
-use super::support::{assert_err, email, first, member, new_member, team, unique, v1, v2};
+use super::support::{assert_not_found, email, first, member, new_member, team, unique, v1, v2};
 
 pub async fn v1_created_member_is_trimmed_and_splits_for_v2<M: ManagerStore, T: TaskStore>(
     stores: Stores<M, T>,
@@ -123,22 +123,13 @@ pub async fn member_in_unknown_team_is_not_found<M: ManagerStore, T: TaskStore>(
         .manager
         .create_member(new_member(unknown, v1("Ada"), MemberStatus::Active))
         .await;
-    assert_err!(
-        created,
-        Error::NotFound {
-            entity: Entity::Team,
-            ..
-        }
-    );
+    assert_not_found!(created, Team);
 }
 
 pub async fn unknown_member_is_not_found<M: ManagerStore, T: TaskStore>(stores: Stores<M, T>) {
-    assert_err!(
+    assert_not_found!(
         stores.manager.get_member(MemberId::generate()).await,
-        Error::NotFound {
-            entity: Entity::Member,
-            ..
-        }
+        Member
     );
 }
 

@@ -28,6 +28,21 @@ macro_rules! assert_err {
 }
 pub(crate) use assert_err;
 
+/// Asserts that `$result` is NOT_FOUND naming the entity `$entity` (a
+/// variant of `dbrepo::core::Entity`).
+macro_rules! assert_not_found {
+    ($result:expr, $entity:ident $(,)?) => {
+        $crate::contract::support::assert_err!(
+            $result,
+            dbrepo::core::Error::NotFound {
+                entity: dbrepo::core::Entity::$entity,
+                ..
+            }
+        )
+    };
+}
+pub(crate) use assert_not_found;
+
 /// A team to create, named exactly `name`.
 pub fn new_team(name: &str) -> NewTeam {
     NewTeam {

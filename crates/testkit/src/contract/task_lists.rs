@@ -1,6 +1,7 @@
 //! Task lists: per team, filtered by assignee and state, paged by offset
 //! or keyset without gaps or duplicates.
 
+use dbrepo::core::Error;
 use dbrepo::core::fields::{MemberId, TeamId};
 use dbrepo::core::mapping::MemberStatus::Active;
 use dbrepo::core::mapping::{Precondition, StatusWrite};
@@ -9,11 +10,10 @@ use dbrepo::core::sql::app::{
     AssigneeFilter, NewTask, Task, TaskCursor, TaskPatch, TaskQuery, TaskState, TaskStore,
 };
 use dbrepo::core::sql::manager::{ManagerStore, MemberPatch};
-use dbrepo::core::{Entity, Error};
 
 use super::Stores;
 use super::support::{
-    assert_err, first, member, new_task, refusal, team, v1, walk_keyset, walk_offset,
+    assert_not_found, first, member, new_task, refusal, team, v1, walk_keyset, walk_offset,
 };
 
 /// A filter of a task list: assignee and state.
@@ -91,13 +91,7 @@ pub async fn tasks_of_unknown_team_is_not_found<M: ManagerStore, T: TaskStore>(
             first(10),
         ))
         .await;
-    assert_err!(
-        listed,
-        Error::NotFound {
-            entity: Entity::Team,
-            ..
-        }
-    );
+    assert_not_found!(listed, Team);
 }
 
 pub async fn task_filters_select_by_assignee_and_state<M: ManagerStore, T: TaskStore>(

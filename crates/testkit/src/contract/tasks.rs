@@ -5,11 +5,10 @@ use dbrepo::core::mapping::MemberStatus::Active;
 use dbrepo::core::mapping::truncate_to_micros;
 use dbrepo::core::sql::app::{Change, NewTask, TaskPatch, TaskState, TaskStore};
 use dbrepo::core::sql::manager::ManagerStore;
-use dbrepo::core::{Entity, Error};
 use time::{Duration, OffsetDateTime};
 
 use super::Stores;
-use super::support::{assert_err, member, new_task, task_count, team, v1};
+use super::support::{assert_not_found, member, new_task, task_count, team, v1};
 
 /// A due time with a sub-microsecond part, a week from now.
 fn due_in_a_week() -> OffsetDateTime {
@@ -62,39 +61,15 @@ pub async fn task_in_unknown_team_is_not_found<M: ManagerStore, T: TaskStore>(
         .tasks
         .create_task(new_task(TeamId::generate(), "Lost"))
         .await;
-    assert_err!(
-        created,
-        Error::NotFound {
-            entity: Entity::Team,
-            ..
-        }
-    );
+    assert_not_found!(created, Team);
 }
 
 pub async fn unknown_task_is_not_found<M: ManagerStore, T: TaskStore>(stores: Stores<M, T>) {
     let id = TaskId::generate();
-    assert_err!(
-        stores.tasks.get_task(id).await,
-        Error::NotFound {
-            entity: Entity::Task,
-            ..
-        }
-    );
+    assert_not_found!(stores.tasks.get_task(id).await, Task);
     let updated = stores.tasks.update_task(id, TaskPatch::default()).await;
-    assert_err!(
-        updated,
-        Error::NotFound {
-            entity: Entity::Task,
-            ..
-        }
-    );
-    assert_err!(
-        stores.tasks.delete_task(id).await,
-        Error::NotFound {
-            entity: Entity::Task,
-            ..
-        }
-    );
+    assert_not_found!(updated, Task);
+    assert_not_found!(stores.tasks.delete_task(id).await, Task);
 }
 
 pub async fn update_changes_only_the_given_fields<M: ManagerStore, T: TaskStore>(
@@ -226,11 +201,8 @@ pub async fn delete_removes_the_task_once<M: ManagerStore, T: TaskStore>(stores:
         .await
         .unwrap();
     stores.tasks.delete_task(gone.id).await.unwrap();
-    assert_err!(stores.tasks.get_task(gone.id).await, Error::NotFound { .. });
-    assert_err!(
-        stores.tasks.delete_task(gone.id).await,
-        Error::NotFound { .. }
-    );
+    assert_not_found!(stores.tasks.get_task(gone.id).await, Task);
+    assert_not_found!(stores.tasks.delete_task(gone.id).await, Task);
     assert_eq!(stores.tasks.get_task(kept.id).await.unwrap(), kept);
     assert_eq!(task_count(&*stores.tasks, team.id).await, 1);
 }

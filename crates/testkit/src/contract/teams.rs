@@ -1,16 +1,16 @@
 //! Teams: creation, lookup, case-insensitive uniqueness and the two ways
 //! of paging through the global, name-ordered list.
 
+use dbrepo::core::Error;
 use dbrepo::core::fields::TeamId;
 use dbrepo::core::mapping::truncate_to_micros;
 use dbrepo::core::page::NameCursor;
 use dbrepo::core::sql::app::TaskStore;
 use dbrepo::core::sql::manager::{ManagerStore, Team, TeamCursor};
-use dbrepo::core::{Entity, Error};
 use uuid::Uuid;
 
 use super::Stores;
-use super::support::{assert_err, first, new_team, unique, walk_keyset, walk_offset};
+use super::support::{assert_not_found, first, new_team, unique, walk_keyset, walk_offset};
 
 /// The cursor a page ending at `team` hands on.
 fn cursor(team: &Team) -> TeamCursor {
@@ -62,13 +62,7 @@ pub async fn create_team_reads_back_what_was_written<M: ManagerStore, T: TaskSto
 
 pub async fn unknown_team_is_not_found<M: ManagerStore, T: TaskStore>(stores: Stores<M, T>) {
     let id = TeamId::generate();
-    assert_err!(
-        stores.manager.get_team(id).await,
-        Error::NotFound {
-            entity: Entity::Team,
-            ..
-        }
-    );
+    assert_not_found!(stores.manager.get_team(id).await, Team);
 }
 
 pub async fn team_names_are_unique_case_insensitively<M: ManagerStore, T: TaskStore>(
