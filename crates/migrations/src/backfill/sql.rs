@@ -8,7 +8,7 @@
 use std::num::NonZeroU32;
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::Postgres;
+use sqlx::postgres::{PgRow, Postgres};
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
@@ -96,23 +96,17 @@ pub(super) async fn window(
         .fetch_all(&mut **conn)
         .await
         .map_err(Error::db("reading a batch"))?;
+    const READING: &str = "reading a batch";
     let mut todo = Vec::new();
     let mut last_id = None;
     for row in &rows {
-        let id: Uuid = row.try_get("id").map_err(Error::db("reading a batch"))?;
-        let full_name: Option<String> = row
-            .try_get("full_name")
-            .map_err(Error::db("reading a batch"))?;
-        if let Some(full_name) = full_name {
-            let page = row.try_get("page").map_err(Error::db("reading a batch"))?;
-            let archived = row
-                .try_get("archived")
-                .map_err(Error::db("reading a batch"))?;
+        let id = column(row, "id", READING)?;
+        if let Some(full_name) = column(row, "full_name", READING)? {
             todo.push(Todo {
                 id,
                 full_name,
-                archived,
-                page,
+                archived: column(row, "archived", READING)?,
+                page: column(row, "page", READING)?,
             });
         }
         last_id = Some(id);
@@ -130,23 +124,25 @@ pub(super) async fn by_ids(conn: &mut PoolConnection<Postgres>, ids: &[Uuid]) ->
         .fetch_all(&mut **conn)
         .await
         .map_err(Error::db("re-reading held rows"))?;
+    const READING: &str = "re-reading held rows";
     rows.iter()
         .map(|row| {
-            let get = |name| row.try_get(name).map_err(Error::db("re-reading held rows"));
             Ok(Todo {
-                id: row
-                    .try_get("id")
-                    .map_err(Error::db("re-reading held rows"))?,
-                full_name: get("full_name")?,
-                archived: row
-                    .try_get("archived")
-                    .map_err(Error::db("re-reading held rows"))?,
-                page: row
-                    .try_get("page")
-                    .map_err(Error::db("re-reading held rows"))?,
+                id: column(row, "id", READING)?,
+                full_name: column(row, "full_name", READING)?,
+                archived: column(row, "archived", READING)?,
+                page: column(row, "page", READING)?,
             })
         })
         .collect()
+}
+
+/// Column `name` of `row`; a failure is reported as `action`'s.
+fn column<'r, T>(row: &'r PgRow, name: &str, action: &'static str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
+{
+    row.try_get(name).map_err(Error::db(action))
 }
 
 /// What writing a batch did.
@@ -225,14 +221,11 @@ async fn write_rows(conn: &mut PoolConnection<Postgres>, rows: &[&Todo]) -> Resu
         .fetch_one(&mut **conn)
         .await
         .map_err(Error::db("writing a batch"))?;
-    let updated: i64 = row
-        .try_get("updated")
-        .map_err(Error::db("reading a batch result"))?;
+    const READING: &str = "reading a batch result";
+    let updated: i64 = column(&row, "updated", READING)?;
     Ok(Written {
         updated: updated.max(0) as u64,
-        missed: row
-            .try_get("missed")
-            .map_err(Error::db("reading a batch result"))?,
+        missed: column(&row, "missed", READING)?,
     })
 }
 
