@@ -5,7 +5,7 @@
 //! `tests/integration.rs` runs the suites over the in-memory fakes,
 //! `tests/real/` over PostgreSQL; each stamps them with its own backend:
 //!
-//! ```ignore
+//! ```text
 //! async fn pg_backend() -> dbrepo_testkit::contract::Stores<PgManagerStore, PgTaskStore> { … }
 //! dbrepo_testkit::contract_suite!(pg_backend);
 //! ```

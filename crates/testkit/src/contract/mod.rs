@@ -1,9 +1,9 @@
 //! The contract every [`ManagerStore`] and [`TaskStore`] obeys, as generic
-//! tests that each backend stamps out with [`contract_suite!`].
+//! tests that each backend stamps out with [`contract_suite!`](crate::contract_suite).
 //!
 //! In any module of a test target:
 //!
-//! ```ignore
+//! ```text
 //! async fn pg_backend() -> dbrepo_testkit::contract::Stores<PgManagerStore, PgTaskStore> { … }
 //! dbrepo_testkit::contract_suite!(pg_backend);
 //! ```
@@ -72,7 +72,7 @@ impl<M, T> Stores<M, T> {
 /// in scope where the macro is used; it is called once per test.
 ///
 /// The list of tests lives here once; `@list` hands it to a mode: `@stamp`
-/// (tests for a backend) or `@run` (the body of [`run_all`]).
+/// (tests for a backend) or `@run` (the body of [`run_all`](crate::contract::run_all)).
 #[macro_export]
 macro_rules! contract_suite {
     ($backend:ident) => {

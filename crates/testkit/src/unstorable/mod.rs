@@ -5,11 +5,11 @@
 //! naming the field, and nothing is written.
 //!
 //! The tests are generic over the server's stores and stamped per backend
-//! by [`unstorable_suite!`]: over the fake in `tests/integration.rs` (which
+//! by [`unstorable_suite!`](crate::unstorable_suite): over the fake in `tests/integration.rs` (which
 //! once accepted such input silently) and over PostgreSQL in `tests/real/`
 //! (which refused it as INTERNAL):
 //!
-//! ```ignore
+//! ```text
 //! async fn served() -> (TestServer, impl Sized) { … } // the server and what must outlive it
 //! dbrepo_testkit::unstorable_suite!(served);
 //! ```
