@@ -38,7 +38,7 @@ pub use gate::{AppliedRow, SchemaCheck, check_schema, read_applied};
 pub use lock::migration_lock_id;
 pub use runner::{AppliedStep, Direction, RunEvent, down_to, migrate, up, up_to};
 pub use status::{AppliedVersion, KnownVersion, Status, Verdict, status};
-pub use verify::{Finding, VerifyOptions, VerifyReport, verify};
+pub use verify::{Finding, Leftovers, VerifyOptions, VerifyReport, verify};
 
 use sqlx::migrate::{Migration, Migrator};
 

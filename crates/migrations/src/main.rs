@@ -263,11 +263,11 @@ fn print_verify(report: &VerifyReport) {
     };
     println!(
         "constraints NOT VALID (run `up`): {}",
-        list(&report.constraints_not_valid)
+        list(&report.leftovers.constraints_not_valid)
     );
     println!(
         "invalid indexes (DROP INDEX CONCURRENTLY, then `up`): {}",
-        list(&report.invalid_indexes)
+        list(&report.leftovers.invalid_indexes)
     );
     if report.is_clean() {
         println!("clean: a contract step would lose nothing (exit code 0)");
@@ -294,8 +294,8 @@ fn verify_json(report: &VerifyReport) -> serde_json::Value {
         "not_backfilled": finding(&report.not_backfilled),
         "status_disagrees": finding(&report.status_disagrees),
         "names_disagree": finding(&report.names_disagree),
-        "constraints_not_valid": report.constraints_not_valid,
-        "invalid_indexes": report.invalid_indexes,
+        "constraints_not_valid": report.leftovers.constraints_not_valid,
+        "invalid_indexes": report.leftovers.invalid_indexes,
         "elapsed_seconds": report.elapsed.as_secs_f64(),
     })
 }

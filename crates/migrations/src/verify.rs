@@ -77,10 +77,8 @@ pub struct VerifyReport {
     /// Rows whose names are neither the split of `full_name` nor joined
     /// into it.
     pub names_disagree: Finding,
-    /// `schema.table.constraint` of each constraint not yet validated.
-    pub constraints_not_valid: Vec<String>,
-    /// `schema.index` of each index that is not valid.
-    pub invalid_indexes: Vec<String>,
+    /// What unfinished schema changes left behind.
+    pub leftovers: Leftovers,
     /// How long the checks took.
     pub elapsed: Duration,
 }
@@ -92,8 +90,7 @@ impl VerifyReport {
         self.not_backfilled.count == 0
             && self.status_disagrees.count == 0
             && self.names_disagree.count == 0
-            && self.constraints_not_valid.is_empty()
-            && self.invalid_indexes.is_empty()
+            && self.leftovers.is_empty()
     }
 }
 
@@ -131,22 +128,27 @@ pub async fn verify(pool: &PgPool, options: &VerifyOptions) -> Result<VerifyRepo
         .map_err(Error::db("making the session read-only"))?;
     let mut report = VerifyReport::default();
     scan_members(&mut connection, options, &mut report).await?;
-    let leftovers = leftovers(&mut connection).await?;
-    report.constraints_not_valid = leftovers.constraints_not_valid;
-    report.invalid_indexes = leftovers.invalid_indexes;
+    report.leftovers = leftovers(&mut connection).await?;
     let _ = connection.close().await;
     report.elapsed = started.elapsed();
     Ok(report)
 }
 
 /// What unfinished schema changes leave behind in the dbrepo schemas.
-#[derive(Debug, Default)]
-pub(crate) struct Leftovers {
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Leftovers {
     /// `schema.table.constraint` of each constraint not yet validated.
     pub constraints_not_valid: Vec<String>,
     /// `schema.index` of each INVALID index: what a failed
     /// `CREATE INDEX CONCURRENTLY` leaves behind.
     pub invalid_indexes: Vec<String>,
+}
+
+impl Leftovers {
+    /// Whether nothing was left behind.
+    pub fn is_empty(&self) -> bool {
+        self.constraints_not_valid.is_empty() && self.invalid_indexes.is_empty()
+    }
 }
 
 /// Reads the [`Leftovers`], both kinds in one statement.

@@ -196,7 +196,6 @@ impl Sessions {
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(wait))
             .create_timeout(Some(wait))
-            .recycle_timeout(Some(wait))
             .build()
             .expect("a runtime and timeouts are configured");
         Self {
