@@ -204,19 +204,7 @@ async fn v1_include_archived_false_hides_only_archived() {
     ] {
         ids.push(v2_member(&mut grpc, &team.id, "M", "", status).await.id);
     }
-    let request = v1::ListMembersRequest {
-        team_id: team.id,
-        offset: 0,
-        limit: 0,
-        include_archived: false,
-    };
-    let listed = grpc
-        .v1
-        .list_members(request)
-        .await
-        .unwrap()
-        .into_inner()
-        .members;
+    let listed = grpc.members_v1(&team.id, false).await;
     let listed: Vec<_> = listed.into_iter().map(|m| m.id).collect();
     assert_eq!(
         listed,

@@ -98,27 +98,9 @@ async fn v1_member_lifecycle_create_get_list_update_delete() {
         .unwrap();
     assert!(bea.archived);
     assert_eq!(bea.full_name, "Bea", "an absent field is left unchanged");
-    let list = |include_archived| v1::ListMembersRequest {
-        team_id: team.id.clone(),
-        offset: 0,
-        limit: 0,
-        include_archived,
-    };
-    let all = grpc
-        .v1
-        .list_members(list(true))
-        .await
-        .unwrap()
-        .into_inner()
-        .members;
+    let all = grpc.members_v1(&team.id, true).await;
     assert_eq!(all, [ada.clone(), bea.clone()], "create time order");
-    let active = grpc
-        .v1
-        .list_members(list(false))
-        .await
-        .unwrap()
-        .into_inner()
-        .members;
+    let active = grpc.members_v1(&team.id, false).await;
     assert_eq!(
         active,
         std::slice::from_ref(&ada),

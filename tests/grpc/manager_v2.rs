@@ -4,7 +4,7 @@
 use dbrepo::proto::manager::v2::{self, MemberStatus};
 use tonic::Code;
 
-use super::{Grpc, assert_code, start, unique, v2_member};
+use super::{assert_code, start, v2_member, v2_team};
 
 /// An update of `id` under `etag` that changes nothing but the given name.
 fn rename(id: &str, etag: &str, given_name: &str) -> v2::UpdateMemberRequest {
@@ -18,25 +18,10 @@ fn rename(id: &str, etag: &str, given_name: &str) -> v2::UpdateMemberRequest {
     }
 }
 
-/// Creates a team through v2 with a unique display name.
-async fn v2_team(grpc: &mut Grpc) -> v2::Team {
-    let request = v2::CreateTeamRequest {
-        display_name: format!("Team {}", unique()),
-        description: "d".into(),
-    };
-    grpc.v2
-        .create_team(request)
-        .await
-        .unwrap()
-        .into_inner()
-        .team
-        .unwrap()
-}
-
 #[tokio::test]
 async fn v2_creates_gets_and_lists_teams() {
     let mut grpc = start().await;
-    let team = v2_team(&mut grpc).await;
+    let team = v2_team(&mut grpc, "Team").await;
     let read = grpc
         .v2
         .get_team(v2::GetTeamRequest {
@@ -70,7 +55,7 @@ async fn v2_creates_gets_and_lists_teams() {
 #[tokio::test]
 async fn v2_member_lifecycle_with_etags() {
     let mut grpc = start().await;
-    let team = v2_team(&mut grpc).await;
+    let team = v2_team(&mut grpc, "Team").await;
     let unspecified = v2_member(
         &mut grpc,
         &team.id,
@@ -154,7 +139,7 @@ async fn v2_member_lifecycle_with_etags() {
 #[tokio::test]
 async fn v2_unknown_member_is_not_found_even_with_a_stale_etag() {
     let mut grpc = start().await;
-    let team = v2_team(&mut grpc).await;
+    let team = v2_team(&mut grpc, "Team").await;
     let other = v2_member(&mut grpc, &team.id, "Ada", "", MemberStatus::Active).await;
     let unknown = uuid::Uuid::now_v7().to_string();
     assert_code(
@@ -189,7 +174,7 @@ async fn v2_unknown_member_is_not_found_even_with_a_stale_etag() {
 #[tokio::test]
 async fn v2_list_members_filters_by_status() {
     let mut grpc = start().await;
-    let team = v2_team(&mut grpc).await;
+    let team = v2_team(&mut grpc, "Team").await;
     let mut ids = Vec::new();
     for status in [
         MemberStatus::Active,

@@ -73,6 +73,22 @@ pub async fn v1_team(grpc: &mut Grpc, label: &str) -> v1::Team {
         .unwrap()
 }
 
+/// Creates a team through v2 with a unique display name starting with
+/// `label`.
+pub async fn v2_team(grpc: &mut Grpc, label: &str) -> v2::Team {
+    let request = v2::CreateTeamRequest {
+        display_name: format!("{label} {}", unique()),
+        description: "d".into(),
+    };
+    grpc.v2
+        .create_team(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .team
+        .unwrap()
+}
+
 /// Creates a member of `team_id` through v1, with a unique email.
 pub async fn v1_member(grpc: &mut Grpc, team_id: &str, full_name: &str) -> v1::Member {
     let request = v1::CreateMemberRequest {

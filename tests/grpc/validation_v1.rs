@@ -126,19 +126,8 @@ async fn manager_v1_bad_input_is_invalid_argument_naming_the_field() {
         .into_inner()
         .teams;
     assert_eq!(teams, std::slice::from_ref(&team), "no team was written");
-    let listed = v1::ListMembersRequest {
-        team_id: team.id,
-        offset: 0,
-        limit: 0,
-        include_archived: true,
-    };
     assert_eq!(
-        grpc.v1
-            .list_members(listed)
-            .await
-            .unwrap()
-            .into_inner()
-            .members,
+        grpc.members_v1(&team.id, true).await,
         std::slice::from_ref(&ada),
         "no member was written"
     );

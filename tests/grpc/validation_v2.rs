@@ -1,7 +1,7 @@
 //! INVALID_ARGUMENT from `dbrepo.manager.v2` for every kind of bad input,
 //! naming the proto field, and proof that nothing was written.
 
-use dbrepo::proto::manager::{v1, v2};
+use dbrepo::proto::manager::v2;
 
 use super::{Call, call, expect_invalid, start, v1_member, v1_team};
 
@@ -109,19 +109,8 @@ async fn manager_v2_bad_input_is_invalid_argument_naming_the_field() {
         ),
     ];
     expect_invalid(cases).await;
-    let listed = v1::ListMembersRequest {
-        team_id: team.id,
-        offset: 0,
-        limit: 0,
-        include_archived: true,
-    };
     assert_eq!(
-        grpc.v1
-            .list_members(listed)
-            .await
-            .unwrap()
-            .into_inner()
-            .members,
+        grpc.members_v1(&team.id, true).await,
         std::slice::from_ref(&ada),
         "no member was written"
     );

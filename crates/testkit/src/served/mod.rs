@@ -78,6 +78,23 @@ impl TestServer {
             .expect("v2 GetMember returns the member")
     }
 
+    /// ListMembers through v1 with the default limit: a team's members in
+    /// create-time order, archived ones only when `include_archived`.
+    pub async fn members_v1(
+        &mut self,
+        team_id: impl ToString,
+        include_archived: bool,
+    ) -> Vec<v1::Member> {
+        let request = v1::ListMembersRequest {
+            team_id: team_id.to_string(),
+            offset: 0,
+            limit: 0,
+            include_archived,
+        };
+        let got = self.v1.list_members(request).await.expect("v1 ListMembers");
+        got.into_inner().members
+    }
+
     /// A connection of its own, for clients that must not share one (drop
     /// them before [`TestServer::stop`]).
     pub async fn connect(&self) -> Channel {
