@@ -99,6 +99,31 @@ impl TryFrom<TaskRow> for Task {
     }
 }
 
+/// A task write as one statement, answering one [`JoinedTask`]. `$ctes`
+/// (a `WITH` clause) names `target`, whose absence is NOT_FOUND (the team
+/// of a new task, the task updated); `ok`, one row telling whether the
+/// assignee is acceptable; and `task`, the row written (`RETURNING`).
+///
+/// The answer names its columns rather than `task.*` because sqlx's macros
+/// read columns by position, and a later migration may change the table
+/// under a running older release. `+` joins the literals into one
+/// statement, which sqlx still checks whole at compile time.
+macro_rules! task_write {
+    ($ctes:literal, $($bind:expr),+ $(,)?) => {
+        sqlx::query_as!(
+            JoinedTask,
+            $ctes
+                + r#"
+               SELECT EXISTS (SELECT 1 FROM target) AS "found!", (SELECT ok FROM ok) AS "assignee_ok!",
+                      task.id AS "id?", task.team_id AS "team_id?", task.title AS "title?",
+                      task.notes AS "notes?", task.state AS "state?", task.assignee_id,
+                      task.due_at, task.created_at AS "created_at?", task.updated_at AS "updated_at?"
+               FROM (SELECT 1) AS one LEFT JOIN task ON true"#,
+            $($bind),+
+        )
+    };
+}
+
 /// A task statement's answer: whether its target (team or task) exists,
 /// whether the assignee is acceptable (a write's new assignee, a list's
 /// assignee filter), and the task row, if any (outer-joined, hence every
@@ -150,35 +175,29 @@ impl TaskStore for PgTaskStore {
     async fn create_task(&self, task: NewTask) -> Result<Task> {
         let (id, task) = (TaskId::generate(), &task);
         let written = retry_once_on_conflict(move || async move {
-            sqlx::query_as!(
-            JoinedTask,
-            r#"WITH team AS (SELECT id FROM manager.teams WHERE id = $2),
+            task_write!(
+                r#"WITH target AS (SELECT id FROM manager.teams WHERE id = $2),
                     assignee AS (
                       SELECT m.id FROM manager.members m
                       WHERE m.id = $5 AND m.team_id = $2
                         AND manager.effective_status(m.status, m.archived) = 'active'
                       FOR SHARE),
                     ok AS (SELECT $5::uuid IS NULL OR EXISTS (SELECT 1 FROM assignee) AS ok),
-                    ins AS (
+                    task AS (
                       INSERT INTO app.tasks (id, team_id, title, notes, state, assignee_id, due_at)
-                      SELECT $1, team.id, $3, $4, 'todo', $5, $6 FROM team, ok WHERE ok.ok
-                      RETURNING *)
-               SELECT EXISTS (SELECT 1 FROM team) AS "found!", (SELECT ok FROM ok) AS "assignee_ok!",
-                      ins.id AS "id?", ins.team_id AS "team_id?", ins.title AS "title?",
-                      ins.notes AS "notes?", ins.state AS "state?", ins.assignee_id,
-                      ins.due_at, ins.created_at AS "created_at?", ins.updated_at AS "updated_at?"
-               FROM (SELECT 1) AS one LEFT JOIN ins ON true"#,
-            id.0,
-            task.team_id.0,
-            task.title.as_str(),
-            task.notes.as_str(),
-            task.assignee_id.map(|m| m.0),
-            task.due_time,
-        )
-        .fetch_one(&mut *self.sessions.get().await?)
-        .instrument(statement("INSERT app.tasks"))
-        .await
-        .map_err(unexpected)
+                      SELECT $1, target.id, $3, $4, 'todo', $5, $6 FROM target, ok WHERE ok.ok
+                      RETURNING *)"#,
+                id.0,
+                task.team_id.0,
+                task.title.as_str(),
+                task.notes.as_str(),
+                task.assignee_id.map(|m| m.0),
+                task.due_time,
+            )
+            .fetch_one(&mut *self.sessions.get().await?)
+            .instrument(statement("INSERT app.tasks"))
+            .await
+            .map_err(unexpected)
         })
         .await?;
         written.into_task(Error::not_found(Entity::Team, task.team_id))
@@ -210,8 +229,7 @@ impl TaskStore for PgTaskStore {
         // updated_at strictly increases, as for members, so clients can
         // order observations of a task by it.
         let written = retry_once_on_conflict(move || async move {
-            sqlx::query_as!(
-            JoinedTask,
+            task_write!(
             r#"WITH target AS (SELECT id, team_id FROM app.tasks WHERE id = $1 FOR UPDATE),
                     assignee AS (
                       SELECT m.id FROM manager.members m JOIN target ON m.team_id = target.team_id
@@ -219,7 +237,7 @@ impl TaskStore for PgTaskStore {
                         AND manager.effective_status(m.status, m.archived) = 'active'
                       FOR SHARE OF m),
                     ok AS (SELECT NOT $5 OR $6::uuid IS NULL OR EXISTS (SELECT 1 FROM assignee) AS ok),
-                    upd AS (
+                    task AS (
                       UPDATE app.tasks t
                       SET title = coalesce($2, t.title), notes = coalesce($3, t.notes),
                           state = coalesce($4, t.state),
@@ -227,12 +245,7 @@ impl TaskStore for PgTaskStore {
                           due_at = CASE WHEN $7 THEN $8 ELSE t.due_at END,
                           updated_at = greatest(clock_timestamp(), t.updated_at + interval '1 microsecond')
                       FROM target, ok WHERE t.id = target.id AND ok.ok
-                      RETURNING t.*)
-               SELECT EXISTS (SELECT 1 FROM target) AS "found!", (SELECT ok FROM ok) AS "assignee_ok!",
-                      upd.id AS "id?", upd.team_id AS "team_id?", upd.title AS "title?",
-                      upd.notes AS "notes?", upd.state AS "state?", upd.assignee_id,
-                      upd.due_at, upd.created_at AS "created_at?", upd.updated_at AS "updated_at?"
-               FROM (SELECT 1) AS one LEFT JOIN upd ON true"#,
+                      RETURNING t.*)"#,
             id.0,
             patch.title.as_ref().map(|t| t.as_str()),
             patch.notes.as_ref().map(|n| n.as_str()),

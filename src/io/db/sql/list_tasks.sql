@@ -4,7 +4,9 @@
 -- the assignee filter names a member of the team, in one round trip. As
 -- in list_members.sql, the page start is always a row comparison and the
 -- optional filters are CASEs, so the plan walks tasks_team_created_idx
--- from the start position.
+-- from the start position. The page shape is written here again rather
+-- than shared with list_members.sql: each file is a whole statement, the
+-- one sqlx checks at compile time and tests/real/plans.rs prepares.
 SELECT true AS "found!",
        (NOT $2 OR $3::uuid IS NULL OR EXISTS (
           SELECT 1 FROM manager.members m WHERE m.team_id = t.id AND m.id = $3
