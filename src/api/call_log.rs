@@ -1,7 +1,8 @@
-//! The log lines of a call: one warning when it fails, one info line when the
-//! client cancels it, one debug line when it succeeds, both under [`TARGET`] with the method, its API version, the gRPC
-//! code and the duration. While a call runs, its method is also known to
-//! the lines logged on its behalf ([`current_rpc`]), so an error logged by
+//! The log lines of a call: one warning when it fails, one info line when
+//! the client cancels it, one debug line when it succeeds, all under
+//! [`TARGET`] with the method, its API version, the gRPC code and the
+//! duration. While a call runs, its method is also known to the lines
+//! logged on its behalf (`current_rpc`), so an error logged by
 //! [`super::status`] says which call it belongs to.
 //!
 //! The method travels in a task-local rather than a tracing span: sqlx

@@ -46,7 +46,7 @@ const TIMED_OUT: [&str; 2] = ["57014", "55P03"];
 
 /// The causes of database failures, as `dbrepo_database_errors_total`
 /// labels them: no connection free in time ([`Sessions`]), then those
-/// [`unexpected`] tells apart.
+/// `unexpected` tells apart.
 pub const ERROR_CAUSES: [&str; 7] = [
     "pool_exhausted",
     "unreachable",
@@ -73,7 +73,7 @@ static DATABASE_ERRORS: LazyLock<Family<ErrorCause, Counter>> = LazyLock::new(||
     family
 });
 
-/// The counters of [`unexpected`]'s causes, for a metrics registry.
+/// The counters of `unexpected`'s causes, for a metrics registry.
 pub fn database_errors() -> Family<ErrorCause, Counter> {
     DATABASE_ERRORS.clone()
 }
