@@ -230,7 +230,7 @@ impl TaskStore for PgTaskStore {
         // order observations of a task by it.
         let written = retry_once_on_conflict(move || async move {
             task_write!(
-            r#"WITH target AS (SELECT id, team_id FROM app.tasks WHERE id = $1 FOR UPDATE),
+                r#"WITH target AS (SELECT id, team_id FROM app.tasks WHERE id = $1 FOR UPDATE),
                     assignee AS (
                       SELECT m.id FROM manager.members m JOIN target ON m.team_id = target.team_id
                       WHERE m.id = $6
@@ -246,19 +246,19 @@ impl TaskStore for PgTaskStore {
                           updated_at = greatest(clock_timestamp(), t.updated_at + interval '1 microsecond')
                       FROM target, ok WHERE t.id = target.id AND ok.ok
                       RETURNING t.*)"#,
-            id.0,
-            patch.title.as_ref().map(|t| t.as_str()),
-            patch.notes.as_ref().map(|n| n.as_str()),
-            patch.state.map(TaskState::as_stored),
-            set_assignee,
-            assignee.map(|m| m.0),
-            set_due,
-            due,
-        )
-        .fetch_one(&mut *self.sessions.get().await?)
-        .instrument(statement("UPDATE app.tasks"))
-        .await
-        .map_err(unexpected)
+                id.0,
+                patch.title.as_ref().map(|t| t.as_str()),
+                patch.notes.as_ref().map(|n| n.as_str()),
+                patch.state.map(TaskState::as_stored),
+                set_assignee,
+                assignee.map(|m| m.0),
+                set_due,
+                due,
+            )
+            .fetch_one(&mut *self.sessions.get().await?)
+            .instrument(statement("UPDATE app.tasks"))
+            .await
+            .map_err(unexpected)
         })
         .await?;
         written.into_task(Error::not_found(Entity::Task, id))
