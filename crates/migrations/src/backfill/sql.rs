@@ -89,14 +89,14 @@ pub(super) async fn window(
     after: Option<Uuid>,
     size: NonZeroU32,
 ) -> Result<Window> {
+    const READING: &str = "reading a batch";
     let rows = sqlx::query(WINDOW_SQL)
         .bind(after.unwrap_or(Uuid::nil()))
         .bind(after.is_none())
         .bind(i64::from(size.get()))
         .fetch_all(&mut **conn)
         .await
-        .map_err(Error::db("reading a batch"))?;
-    const READING: &str = "reading a batch";
+        .map_err(Error::db(READING))?;
     let mut todo = Vec::new();
     let mut last_id = None;
     for row in &rows {
@@ -119,12 +119,12 @@ pub(super) async fn window(
 }
 
 pub(super) async fn by_ids(conn: &mut PoolConnection<Postgres>, ids: &[Uuid]) -> Result<Vec<Todo>> {
+    const READING: &str = "re-reading held rows";
     let rows = sqlx::query(BY_IDS_SQL)
         .bind(ids)
         .fetch_all(&mut **conn)
         .await
-        .map_err(Error::db("re-reading held rows"))?;
-    const READING: &str = "re-reading held rows";
+        .map_err(Error::db(READING))?;
     rows.iter()
         .map(|row| {
             Ok(Todo {
